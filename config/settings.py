@@ -1,0 +1,146 @@
+"""The one configuration of snapmatch, shared by the gateway and the worker.
+
+Every knob is an environment variable prefixed with ``SNAPMATCH_`` (or a line in ``.env``).
+The README's configuration table lists them; ``tests/unit/test_settings.py`` keeps the two in
+step.
+"""
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AmqpDsn, Field, RedisDsn, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class AuthMode(StrEnum):
+    """How Firebase ID tokens are verified."""
+
+    FIREBASE = "firebase"  # real RS256 verification against Google's certificates
+    EMULATOR = "emulator"  # Firebase Auth Emulator: unsigned tokens, development only
+
+
+class Settings(BaseSettings):
+    """Configuration read once per process from the environment and ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SNAPMATCH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="development, test or production. Production refuses emulator auth.",
+    )
+
+    # --- Auth -------------------------------------------------------------------------------
+    auth_mode: AuthMode = Field(
+        AuthMode.EMULATOR, description="`firebase` (RS256, production) or `emulator` (dev only)."
+    )
+    firebase_project_id: str = Field(
+        "demo-snapmatch", description="Firebase project id: the `aud` every ID token must carry."
+    )
+    firebase_credentials: Path | None = Field(
+        REPO_ROOT / "secrets" / "firebase-service-account.json",
+        description="Service-account JSON used in `firebase` mode when the file exists; "
+        "otherwise application default credentials.",
+    )
+    auth_emulator_host: str = Field(
+        "127.0.0.1:9099", description="host:port of the Firebase Auth Emulator (`emulator` mode)."
+    )
+    firebase_http_timeout_seconds: float = Field(
+        10.0, gt=0, description="Timeout of firebase-admin's HTTP calls (certificate fetches)."
+    )
+
+    # --- RabbitMQ ---------------------------------------------------------------------------
+    amqp_url: AmqpDsn = Field(
+        AmqpDsn("amqp://snapmatch:snapmatch@127.0.0.1:5672/snapmatch"),
+        description="RabbitMQ URL including user, password and vhost.",
+    )
+    task_queue: str = Field("tasks", description="Durable quorum queue that carries the jobs.")
+    queue_delivery_limit: int = Field(
+        5,
+        ge=2,
+        description="Quorum queue `x-delivery-limit`. A task whose processing was interrupted "
+        "(worker crash) this many times minus one ends `failed` instead of being retried.",
+    )
+    publish_timeout_seconds: float = Field(
+        5.0, gt=0, description="How long the gateway waits for the broker's publisher confirm."
+    )
+
+    # --- Redis ------------------------------------------------------------------------------
+    redis_url: RedisDsn = Field(
+        RedisDsn("redis://127.0.0.1:6379/0"), description="Redis URL of the result store."
+    )
+    result_ttl_seconds: int = Field(
+        300, ge=1, description="Lifetime of a finished (done or failed) result in Redis."
+    )
+    pending_ttl_seconds: int = Field(
+        3600,
+        ge=1,
+        description="Lifetime of the `pending` marker: how long a task may wait in the queue "
+        "before GET stops reporting it.",
+    )
+
+    # --- Gateway ----------------------------------------------------------------------------
+    gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
+    gateway_port: int = Field(8000, ge=1, le=65535, description="Port the gateway listens on.")
+    max_upload_bytes: int = Field(
+        10 * 1024 * 1024, ge=1, description="Largest accepted image file, in bytes."
+    )
+    max_image_pixels: int = Field(
+        40_000_000,
+        ge=1,
+        description="Largest accepted image, width x height, read from the header.",
+    )
+    poll_retry_after_seconds: int = Field(
+        1, ge=1, description="`Retry-After` sent with a pending result."
+    )
+
+    # --- Worker -----------------------------------------------------------------------------
+    model_path: Path = Field(
+        REPO_ROOT / "build" / "model" / "efficientnet-lite0.onnx",
+        description="ONNX model built by `make model` (its `.json` sidecar lies next to it).",
+    )
+    top_k: Annotated[int, Field(ge=1, le=1000)] = Field(
+        5, description="Labels returned per result."
+    )
+    worker_prefetch: int = Field(
+        2, ge=1, description="Unacknowledged messages a worker may hold (basic.qos prefetch)."
+    )
+    worker_inference_threads: int = Field(
+        1, ge=0, description="onnxruntime intra-op threads per worker (0 = one per core)."
+    )
+    worker_shutdown_timeout_seconds: float = Field(
+        30.0, gt=0, description="On SIGTERM, how long a worker may finish in-flight tasks."
+    )
+    worker_heartbeat_file: Path = Field(
+        Path("/tmp/snapmatch-worker.alive"),  # noqa: S108 - a liveness marker, not a secret
+        description="File the worker touches while connected; `python -m worker.healthcheck` "
+        "reads it.",
+    )
+
+    log_level: str = Field("INFO", description="Python logging level of both processes.")
+
+    @model_validator(mode="after")
+    def _refuse_emulator_in_production(self) -> "Settings":
+        if self.environment is Environment.PRODUCTION and self.auth_mode is AuthMode.EMULATOR:
+            raise ValueError(
+                "auth_mode=emulator accepts unsigned tokens and is refused when "
+                "environment=production; set SNAPMATCH_AUTH_MODE=firebase"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return Settings()

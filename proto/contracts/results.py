@@ -1,0 +1,79 @@
+"""The task record stored in Redis: written ``pending`` by the gateway, finished by a worker."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class FailureCode(StrEnum):
+    """Why a task ended ``failed``; stable strings a client can switch on."""
+
+    UNDECODABLE_IMAGE = "undecodable_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+    UNKNOWN_MODEL = "unknown_model"
+    MALFORMED_MESSAGE = "malformed_message"
+    DELIVERY_LIMIT_EXCEEDED = "delivery_limit_exceeded"
+
+
+class Prediction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    class_id: int = Field(ge=0, le=999, description="ImageNet-1k class index.")
+    label: str = Field(description="Human-readable class name.")
+    confidence: float = Field(ge=0.0, le=1.0, description="Softmax probability.")
+
+
+class ModelInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(examples=["efficientnet-lite0"])
+    version: str = Field(description="First 12 hex digits of the ONNX file's SHA-256.")
+
+
+class Timings(BaseModel):
+    queued_ms: float = Field(description="From the gateway's acceptance to a worker taking it.")
+    preprocess_ms: float = Field(description="Decode, orient, resize, crop and normalise.")
+    inference_ms: float = Field(description="The model's forward pass.")
+    total_ms: float = Field(description="From acceptance to the stored result.")
+
+
+class Failure(BaseModel):
+    code: FailureCode
+    message: str
+
+
+class TaskRecord(BaseModel):
+    """Everything known about a task; serialised as JSON under ``redis_keys.task_key``."""
+
+    task_id: str
+    owner_uid: str
+    status: TaskStatus
+    submitted_at: datetime
+    completed_at: datetime | None = None
+    model: ModelInfo | None = None
+    predictions: list[Prediction] = Field(default_factory=list)
+    timings: Timings | None = None
+    error: Failure | None = None
+    attempts: int = Field(0, ge=0, description="Deliveries the worker saw (1 = first try).")
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status is not TaskStatus.PENDING
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "TaskRecord":
+        return cls.model_validate_json(raw)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
