@@ -1,0 +1,1 @@
+"""snapmatch worker: consumes tasks from RabbitMQ, classifies images, stores results in Redis."""

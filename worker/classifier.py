@@ -1,0 +1,119 @@
+"""EfficientNet-Lite0 image classification on onnxruntime (CPU)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from worker.postprocess import label_for, softmax, top_k
+from worker.preprocess import CROP_SIZE, preprocess
+
+
+@dataclass(frozen=True)
+class Prediction:
+    class_id: int
+    label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Classification:
+    predictions: list[Prediction]
+    preprocess_ms: float
+    inference_ms: float
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The sidecar JSON written by ``worker.model_build`` next to the .onnx file."""
+
+    name: str
+    version: str
+    input: str
+    output: str
+
+    @classmethod
+    def load(cls, model_path: Path) -> ModelInfo:
+        sidecar = model_path.with_name(model_path.name + ".json")
+        try:
+            raw = json.loads(sidecar.read_text(encoding="utf-8"))
+            return cls(
+                name=str(raw["name"]),
+                version=str(raw["version"]),
+                input=str(raw["input"]),
+                output=str(raw["output"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"cannot read model metadata {sidecar}: {exc}") from exc
+
+
+def _session_options(intra_op_threads: int) -> Any:
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = intra_op_threads  # 0 = onnxruntime's default
+    options.inter_op_num_threads = 1
+    # The host also runs the broker and the gateway: idle worker threads must sleep, not spin.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return options
+
+
+class Classifier:
+    """Decode an image, run the model and return the top-k labelled predictions.
+
+    One instance per process: the session is loaded once and reused for every job.
+    """
+
+    def __init__(self, model_path: Path, *, intra_op_threads: int, top_k: int = 5) -> None:
+        if intra_op_threads < 0:
+            raise ValueError("intra_op_threads must be >= 0 (0 = onnxruntime default)")
+        if top_k < 1:
+            raise ValueError("top_k must be >= 1")
+        info = ModelInfo.load(model_path)
+        self.name = info.name
+        self.version = info.version
+        self.top_k = top_k
+        self._input = info.input
+        self._output = info.output
+        self._session = ort.InferenceSession(
+            str(model_path),
+            sess_options=_session_options(intra_op_threads),
+            providers=["CPUExecutionProvider"],
+        )
+        inputs = {i.name for i in self._session.get_inputs()}
+        outputs = {o.name for o in self._session.get_outputs()}
+        if self._input not in inputs or self._output not in outputs:
+            raise ValueError(
+                f"{model_path}: sidecar names {self._input!r}/{self._output!r} do not match "
+                f"the model's inputs {sorted(inputs)} / outputs {sorted(outputs)}"
+            )
+
+    def warm_up(self) -> None:
+        """Run once on zeros so the first real request does not pay for lazy initialisation."""
+        self._run(np.zeros((1, 3, CROP_SIZE, CROP_SIZE), dtype=np.float32))
+
+    def classify(self, data: bytes) -> Classification:
+        """Classify encoded image bytes. Raises UndecodableImageError for unusable input."""
+        started = time.perf_counter()
+        tensor = preprocess(data)
+        preprocessed = time.perf_counter()
+        logits = self._run(tensor)
+        finished = time.perf_counter()
+        ranked = top_k(softmax(logits[0]), self.top_k)
+        return Classification(
+            predictions=[Prediction(i, label_for(i), p) for i, p in ranked],
+            preprocess_ms=(preprocessed - started) * 1000.0,
+            inference_ms=(finished - preprocessed) * 1000.0,
+        )
+
+    def _run(self, tensor: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, Any]:
+        outputs = self._session.run([self._output], {self._input: tensor})
+        result: np.ndarray[Any, Any] = np.asarray(outputs[0])
+        return result

@@ -1,0 +1,149 @@
+"""Turn uploaded image bytes into the EfficientNet-Lite0 input tensor.
+
+Pipeline: decode (JPEG in draft mode), apply the EXIF orientation, flatten any alpha onto
+white, convert to RGB, resize the short side to 256 (bicubic), centre-crop 224x224 and
+normalise to (pixel - 127) / 128 in NCHW float32. Everything here is a pure function of the
+input bytes so it can be tested without the model.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageOps
+
+logger = logging.getLogger(__name__)
+
+RESIZE_SHORT_SIDE = 256
+CROP_SIZE = 224
+MEAN = 127.0
+STD = 128.0
+BACKGROUND = (255, 255, 255)
+# Same as Pillow's default MAX_IMAGE_PIXELS (~89.5 MP): larger images only earn a warning
+# from Pillow (an error above twice that); we reject them outright.
+DEFAULT_MAX_PIXELS = 89_478_485
+
+_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa"})
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+
+
+class UndecodableImageError(ValueError):
+    """The bytes are not an image Pillow can decode completely (empty, truncated, garbage)."""
+
+
+class ImageTooLargeError(UndecodableImageError):
+    """The image declares more pixels than we are willing to decode (decompression bomb)."""
+
+
+def preprocess(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> NDArray[np.float32]:
+    """Decode ``data`` and return the model input: float32, shape [1, 3, 224, 224], C order.
+
+    Raises UndecodableImageError (or its subclass ImageTooLargeError) for any input that
+    cannot be turned into a picture; the caller treats that as a permanent failure.
+    """
+    image = decode_rgb(data, max_pixels=max_pixels)
+    return to_tensor(resize_and_crop(image))
+
+
+def decode_rgb(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Fully decode ``data`` into an upright RGB image with alpha flattened onto white."""
+    if not data:
+        raise UndecodableImageError("empty image")
+    try:
+        # No `with`: closing would invalidate the image we return; a BytesIO needs no close.
+        image = Image.open(io.BytesIO(data))
+        _check_pixel_count(image.size, max_pixels)
+        # JPEG only (a no-op elsewhere): let libjpeg scale down by 1/2, 1/4 or 1/8 while
+        # decoding, never below what the resize needs. Several times faster on photos.
+        image.draft("RGB", resized_size(image.size))
+        image.load()  # decode now, inside the try: truncated data raises here
+        _exif_upright(image)
+        return to_rgb(image)
+    except UndecodableImageError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(str(exc)) from exc
+    except Exception as exc:  # Pillow signals bad input with many exception types
+        raise UndecodableImageError(f"cannot decode image: {exc}") from exc
+
+
+def _check_pixel_count(size: tuple[int, int], max_pixels: int) -> None:
+    pixels = size[0] * size[1]
+    if pixels > max_pixels:
+        raise ImageTooLargeError(
+            f"image is {size[0]}x{size[1]} ({pixels} pixels), limit is {max_pixels}"
+        )
+    if pixels == 0:
+        raise UndecodableImageError("image has no pixels")
+
+
+def _exif_upright(image: Image.Image) -> None:
+    """Rotate/flip in place per the EXIF Orientation tag (phones store photos sideways).
+
+    Malformed EXIF is not worth failing a photo whose pixels decoded fine, so it is ignored.
+    """
+    try:
+        ImageOps.exif_transpose(image, in_place=True)
+    except Exception as exc:  # any EXIF parsing problem just means "no orientation"
+        logger.debug("ignoring unreadable EXIF orientation: %s", exc)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to RGB, compositing transparency onto a white background."""
+    if image.mode in _SIXTEEN_BIT_MODES:
+        # Pillow clips 16-bit grey to 0..255 on convert; keep the high byte instead.
+        high_byte = (np.asarray(image).astype(np.uint16) >> 8).astype(np.uint8)
+        image = Image.fromarray(high_byte, "L")
+    if image.mode == "P" or (image.mode in ("L", "RGB") and "transparency" in image.info):
+        image = image.convert("RGBA")  # applies palette alpha / tRNS colour keys
+    elif image.mode in _ALPHA_MODES and image.mode != "RGBA":
+        image = image.convert("RGBA")
+    if image.mode == "RGBA":
+        background = Image.new("RGB", image.size, BACKGROUND)
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def resized_size(size: tuple[int, int]) -> tuple[int, int]:
+    """Size after scaling the short side to 256 (long side truncated, as torchvision does)."""
+    width, height = size
+    short = max(1, min(width, height))
+    if width <= height:
+        return RESIZE_SHORT_SIDE, max(RESIZE_SHORT_SIDE, RESIZE_SHORT_SIDE * height // short)
+    return max(RESIZE_SHORT_SIDE, RESIZE_SHORT_SIDE * width // short), RESIZE_SHORT_SIDE
+
+
+def crop_box(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """Source-pixel box that becomes the centre 224x224 crop of the 256-short-side resize."""
+    width, height = size
+    resized_w, resized_h = resized_size(size)
+    left = (resized_w - CROP_SIZE) // 2
+    top = (resized_h - CROP_SIZE) // 2
+    sx, sy = width / resized_w, height / resized_h
+    return left * sx, top * sy, (left + CROP_SIZE) * sx, (top + CROP_SIZE) * sy
+
+
+def resize_and_crop(image: Image.Image) -> Image.Image:
+    """Resize short side to 256 and centre-crop 224 in one resampling pass.
+
+    Resampling only the crop's source box gives the same pixels as resize-then-crop (Pillow
+    still reads filter support from outside the box) without materialising the full resize,
+    which for a 1x10000 strip would be a 256x2.56M image.
+    """
+    return image.resize((CROP_SIZE, CROP_SIZE), Image.Resampling.BICUBIC, box=crop_box(image.size))
+
+
+def to_tensor(image: Image.Image) -> NDArray[np.float32]:
+    """HWC uint8 RGB -> NCHW float32 normalised to (x - 127) / 128 (exact in float32)."""
+    pixels = np.asarray(image, dtype=np.uint8)
+    if pixels.shape != (CROP_SIZE, CROP_SIZE, 3):
+        raise ValueError(f"expected a {CROP_SIZE}x{CROP_SIZE} RGB image, got {pixels.shape}")
+    tensor = np.empty((1, 3, CROP_SIZE, CROP_SIZE), dtype=np.float32)
+    tensor[0] = pixels.transpose(2, 0, 1)
+    tensor -= MEAN
+    tensor /= STD
+    return tensor
