@@ -1,0 +1,1 @@
+"""snapmatch HTTP gateway: authenticates uploads, queues them, serves results."""

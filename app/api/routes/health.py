@@ -1,0 +1,32 @@
+"""Liveness and readiness probes (no authentication)."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from app.api.deps import PublisherDep, StoreDep
+from app.api.schemas import Health, Readiness
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", response_model=Health, operation_id="getHealth")
+async def health() -> Health:
+    """The process is up. Says nothing about its dependencies: see /ready."""
+    return Health()
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency is down."}},
+    operation_id="getReadiness",
+)
+async def ready(publisher: PublisherDep, store: StoreDep) -> JSONResponse:
+    """200 only when RabbitMQ and Redis both answer; otherwise 503 naming what is down."""
+    checks = {
+        "rabbitmq": "ok" if publisher.is_ready else "down: not connected",
+        "redis": "ok" if await store.ping() else "down: no answer to PING",
+    }
+    healthy = all(state == "ok" for state in checks.values())
+    body = Readiness(status="ready" if healthy else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)

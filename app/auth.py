@@ -1,0 +1,101 @@
+"""Firebase ID-token verification, kept off the event loop."""
+
+import functools
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+import firebase_admin
+from firebase_admin import auth, credentials
+
+from config import AuthMode, Settings
+
+logger = logging.getLogger(__name__)
+
+EMULATOR_ENV = "FIREBASE_AUTH_EMULATOR_HOST"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticatedUser:
+    uid: str
+    claims: dict[str, Any]
+
+
+class AuthenticationError(Exception):
+    """The token is missing, malformed, forged, expired or otherwise unacceptable."""
+
+
+class VerifierUnavailableError(Exception):
+    """The token could not be checked right now (Google's certificates unreachable)."""
+
+
+class TokenVerifier:
+    """Owns a dedicated firebase-admin app and verifies ID tokens with it.
+
+    firebase-admin decides between real RS256 checks and emulator mode from the process
+    environment, so this class sets or refuses ``FIREBASE_AUTH_EMULATOR_HOST`` to match the
+    configured auth mode: a stray variable must never turn signature checks off.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        _align_emulator_environment(settings)
+        options: dict[str, Any] = {
+            "projectId": settings.firebase_project_id,
+            "httpTimeout": settings.firebase_http_timeout_seconds,
+        }
+        self._app = firebase_admin.initialize_app(
+            _credential(settings), options=options, name=f"snapmatch-{uuid.uuid4().hex}"
+        )
+
+    async def verify(self, id_token: str) -> AuthenticatedUser:
+        verify = functools.partial(auth.verify_id_token, id_token, app=self._app)
+        try:
+            claims: dict[str, Any] = await anyio.to_thread.run_sync(verify)
+        except auth.CertificateFetchError as exc:
+            logger.warning("cannot fetch Firebase certificates: %s", exc)
+            raise VerifierUnavailableError("token verification is temporarily unavailable") from exc
+        except auth.ExpiredIdTokenError as exc:
+            raise AuthenticationError("the ID token has expired; refresh it") from exc
+        except (auth.RevokedIdTokenError, auth.UserDisabledError) as exc:
+            raise AuthenticationError(str(exc)) from exc
+        except (auth.InvalidIdTokenError, ValueError) as exc:
+            raise AuthenticationError(f"invalid ID token: {exc}") from exc
+        return AuthenticatedUser(uid=str(claims["uid"]), claims=claims)
+
+    def close(self) -> None:
+        firebase_admin.delete_app(self._app)
+
+
+def _align_emulator_environment(settings: Settings) -> None:
+    if settings.auth_mode is AuthMode.EMULATOR:
+        os.environ[EMULATOR_ENV] = settings.auth_emulator_host
+        # Without a key file the SDK would probe the GCE metadata server for ~3 s.
+        os.environ.setdefault("NO_GCE_CHECK", "true")
+        logger.warning(
+            "auth_mode=emulator: tokens from the Auth Emulator at %s are accepted WITHOUT "
+            "signature checks; never use this mode in production",
+            settings.auth_emulator_host,
+        )
+    elif os.environ.get(EMULATOR_ENV):
+        raise RuntimeError(
+            f"{EMULATOR_ENV} is set while auth_mode=firebase: firebase-admin would skip "
+            "signature checks; unset it"
+        )
+
+
+def _credential(settings: Settings) -> credentials.Base | None:
+    """A service-account key when one is installed; otherwise application default credentials.
+
+    Verifying ID tokens needs only the project id and Google's public certificates, so the
+    credential is resolved lazily by firebase-admin and may be absent in development.
+    """
+    if settings.auth_mode is AuthMode.EMULATOR:
+        return None
+    path = settings.firebase_credentials
+    if path is not None and path.is_file():
+        return credentials.Certificate(str(path))
+    return None

@@ -1,0 +1,109 @@
+"""Publishing tasks to RabbitMQ with publisher confirms over one robust connection."""
+
+import asyncio
+import contextlib
+import logging
+
+import aio_pika
+from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
+from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
+
+from config import Settings
+from contracts.queue import TASK_CONTENT_TYPE, TASK_MESSAGE_TYPE, task_queue_arguments
+
+logger = logging.getLogger(__name__)
+
+_RECONNECT_INTERVAL_SECONDS = 2.0
+
+
+class BrokerUnavailableError(Exception):
+    """The broker did not confirm the message; the client should retry later."""
+
+
+class TaskPublisher:
+    """Connects in the background and keeps reconnecting, so the gateway starts (and reports
+    not-ready) even while RabbitMQ is down, and recovers on its own when it returns."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+        self._connector: asyncio.Task[None] | None = None
+
+    async def start(self, *, wait_seconds: float = 10.0) -> None:
+        """Start connecting; wait a little so a healthy broker is ready before traffic."""
+        self._connector = asyncio.create_task(self._connect_until_done(), name="amqp-connect")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._connector), wait_seconds)
+
+    async def _connect_until_done(self) -> None:
+        while True:
+            try:
+                connection = await aio_pika.connect_robust(
+                    str(self._settings.amqp_url),
+                    client_properties={"connection_name": "snapmatch-gateway"},
+                    reconnect_interval=_RECONNECT_INTERVAL_SECONDS,
+                )
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                assert isinstance(channel, AbstractRobustChannel)
+                await channel.declare_queue(
+                    self._settings.task_queue,
+                    durable=True,
+                    arguments=task_queue_arguments(self._settings.queue_delivery_limit),
+                )
+            except (AMQPError, OSError, ConnectionError) as exc:
+                logger.warning(
+                    "RabbitMQ not reachable (%s); retrying in %.0f s",
+                    exc,
+                    _RECONNECT_INTERVAL_SECONDS,
+                )
+                await asyncio.sleep(_RECONNECT_INTERVAL_SECONDS)
+                continue
+            self._connection, self._channel = connection, channel
+            logger.info("connected to RabbitMQ, queue %r declared", self._settings.task_queue)
+            return
+
+    @property
+    def is_ready(self) -> bool:
+        channel = self._channel
+        connection = self._connection
+        return (
+            connection is not None
+            and channel is not None
+            and connection.connected.is_set()
+            and not channel.is_closed
+        )
+
+    async def publish(self, body: bytes, *, task_id: str) -> None:
+        """Return only once the broker has confirmed the persistent message."""
+        channel = self._channel
+        if channel is None or not self.is_ready:
+            raise BrokerUnavailableError("not connected to RabbitMQ")
+        message = aio_pika.Message(
+            body,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            content_type=TASK_CONTENT_TYPE,
+            type=TASK_MESSAGE_TYPE,
+            message_id=task_id,
+        )
+        try:
+            await asyncio.wait_for(
+                channel.default_exchange.publish(
+                    message, routing_key=self._settings.task_queue, mandatory=True
+                ),
+                timeout=self._settings.publish_timeout_seconds,
+            )
+        except TimeoutError as exc:
+            raise BrokerUnavailableError("RabbitMQ did not confirm the task in time") from exc
+        except (DeliveryError, PublishError) as exc:
+            raise BrokerUnavailableError(f"RabbitMQ refused the task: {exc}") from exc
+        except (AMQPError, OSError, ConnectionError, RuntimeError) as exc:
+            raise BrokerUnavailableError(f"RabbitMQ connection problem: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._connector is not None and not self._connector.done():
+            self._connector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connector
+        if self._connection is not None:
+            await self._connection.close()

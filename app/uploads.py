@@ -1,0 +1,68 @@
+"""Cheap checks of an uploaded image: what the bytes are, and how big, without decoding it.
+
+The full decode happens once, in the worker; here only the magic bytes and the header are read.
+"""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from app.errors import APIError
+
+# Magic bytes -> MIME type. The client's filename and Content-Type are never trusted.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"WEBP", 8, "image/webp"),
+)
+_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+ACCEPTED_TYPES = tuple(_PIL_FORMATS)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    content_type: str
+    width: int
+    height: int
+
+
+def sniff_content_type(data: bytes) -> str | None:
+    for magic, offset, content_type in _SIGNATURES:
+        if data[offset : offset + len(magic)] == magic:
+            if content_type == "image/webp" and not data.startswith(b"RIFF"):
+                continue
+            return content_type
+    return None
+
+
+def inspect_image(data: bytes, *, max_pixels: int) -> ImageInfo:
+    """Accept JPEG, PNG and WebP whose header parses and whose size is within ``max_pixels``."""
+    if not data:
+        raise APIError(422, "empty_file", "the uploaded file is empty")
+    content_type = sniff_content_type(data)
+    if content_type is None:
+        raise APIError(
+            415,
+            "unsupported_media_type",
+            f"the file is not an image of a supported type ({', '.join(ACCEPTED_TYPES)})",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[content_type]]) as image:
+                width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise APIError(
+            422, "corrupt_image", f"the {content_type} header cannot be read: {exc}"
+        ) from exc
+    except Image.DecompressionBombError as exc:
+        raise APIError(413, "image_too_large", str(exc)) from exc
+    if width * height > max_pixels:
+        raise APIError(
+            413,
+            "image_too_large",
+            f"the image has {width}x{height} pixels; at most {max_pixels} pixels are accepted",
+        )
+    return ImageInfo(content_type=content_type, width=width, height=height)

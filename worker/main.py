@@ -1,0 +1,53 @@
+"""Worker entry point: load and warm the model once, then consume until SIGTERM/SIGINT."""
+
+import logging
+import signal
+import sys
+from types import FrameType
+
+from config import get_settings
+from worker.classifier import Classifier
+from worker.consumer import TaskConsumer
+from worker.processor import TaskProcessor
+from worker.result_writer import ResultWriter
+
+logger = logging.getLogger("worker")
+
+
+def main() -> int:
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if not settings.model_path.is_file():
+        logger.error("model not found at %s; build it with `make model`", settings.model_path)
+        return 2
+    classifier = Classifier(
+        settings.model_path,
+        intra_op_threads=settings.worker_inference_threads,
+        top_k=settings.top_k,
+    )
+    classifier.warm_up()
+    logger.info(
+        "model %s (%s) loaded from %s", classifier.name, classifier.version, settings.model_path
+    )
+
+    writer = ResultWriter(settings)
+    processor = TaskProcessor(classifier, writer, max_attempts=settings.queue_delivery_limit)
+    consumer = TaskConsumer(settings, processor)
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        logger.info("%s received: finishing held tasks", signal.Signals(signum).name)
+        consumer.stop()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        consumer.run()
+    finally:
+        writer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Turns one queue message into one terminal task record: the worker's business logic,
+free of any RabbitMQ detail so it can be tested on its own."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Protocol
+
+from google.protobuf.message import DecodeError
+
+from contracts.results import (
+    Failure,
+    FailureCode,
+    ModelInfo,
+    Prediction,
+    TaskRecord,
+    TaskStatus,
+    Timings,
+    utc_now,
+)
+from contracts.task_pb2 import TaskMessage
+from worker.classifier import Classification
+from worker.preprocess import ImageTooLargeError, UndecodableImageError
+
+logger = logging.getLogger(__name__)
+
+
+class ImageClassifier(Protocol):
+    name: str
+    version: str
+
+    def classify(self, data: bytes) -> Classification: ...
+
+
+class ResultStore(Protocol):
+    def get(self, task_id: str) -> TaskRecord | None: ...
+
+    def put(self, record: TaskRecord) -> None: ...
+
+
+class Outcome(Enum):
+    STORED = "stored"  # a new terminal result was written
+    ALREADY_DONE = "already_done"  # a redelivery of a task whose result exists
+    DROPPED = "dropped"  # unreadable message: there is no task to answer
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    body: bytes
+    delivery_count: int  # earlier deliveries of this message (quorum queue x-delivery-count)
+
+
+class TaskProcessor:
+    """Classifies the image and stores the result; idempotent under redelivery.
+
+    Store errors propagate (the message must not be acked); image errors become ``failed``
+    results (retrying cannot help); a message delivered ``max_attempts`` times without an
+    answer is failed without running the model again, since it keeps killing workers.
+    """
+
+    def __init__(self, classifier: ImageClassifier, store: ResultStore, *, max_attempts: int):
+        self._classifier = classifier
+        self._store = store
+        self._max_attempts = max_attempts
+
+    def handle(self, delivery: Delivery) -> Outcome:
+        try:
+            task = TaskMessage.FromString(delivery.body)
+        except DecodeError:
+            logger.error(
+                "dropping a message that is not a TaskMessage (%d bytes)", len(delivery.body)
+            )
+            return Outcome.DROPPED
+        if not task.task_id or not task.owner_uid:
+            logger.error("dropping a TaskMessage without task id or owner")
+            return Outcome.DROPPED
+
+        existing = self._store.get(task.task_id)
+        if existing is not None and existing.is_terminal:
+            logger.info("task %s already has a result; acknowledging redelivery", task.task_id)
+            return Outcome.ALREADY_DONE
+
+        attempt = delivery.delivery_count + 1
+        record = self._run(task, attempt)
+        self._store.put(record)
+        logger.info("task %s %s (attempt %d)", task.task_id, record.status.value, record.attempts)
+        return Outcome.STORED
+
+    def _run(self, task: TaskMessage, attempt: int) -> TaskRecord:
+        started = utc_now()
+        submitted = task.submitted_at.ToDatetime(tzinfo=started.tzinfo)
+        if attempt >= self._max_attempts:
+            return self._failed(
+                task,
+                submitted,
+                attempt,
+                FailureCode.DELIVERY_LIMIT_EXCEEDED,
+                f"processing was interrupted {attempt - 1} times; giving up on this image",
+            )
+        if task.model and task.model != self._classifier.name:
+            return self._failed(
+                task,
+                submitted,
+                attempt,
+                FailureCode.UNKNOWN_MODEL,
+                f"model {task.model!r} is not served; this worker runs {self._classifier.name!r}",
+            )
+        try:
+            outcome = self._classifier.classify(task.image)
+        except ImageTooLargeError as exc:
+            return self._failed(task, submitted, attempt, FailureCode.IMAGE_TOO_LARGE, str(exc))
+        except UndecodableImageError as exc:
+            return self._failed(task, submitted, attempt, FailureCode.UNDECODABLE_IMAGE, str(exc))
+        completed = utc_now()
+        return TaskRecord(
+            task_id=task.task_id,
+            owner_uid=task.owner_uid,
+            status=TaskStatus.DONE,
+            submitted_at=submitted,
+            completed_at=completed,
+            model=self._model_info(),
+            predictions=[
+                Prediction(class_id=p.class_id, label=p.label, confidence=p.confidence)
+                for p in outcome.predictions
+            ],
+            timings=Timings(
+                queued_ms=_ms(started - submitted),
+                preprocess_ms=round(outcome.preprocess_ms, 3),
+                inference_ms=round(outcome.inference_ms, 3),
+                total_ms=_ms(completed - submitted),
+            ),
+            attempts=attempt,
+        )
+
+    def _failed(
+        self,
+        task: TaskMessage,
+        submitted: datetime,
+        attempt: int,
+        code: FailureCode,
+        message: str,
+    ) -> TaskRecord:
+        return TaskRecord(
+            task_id=task.task_id,
+            owner_uid=task.owner_uid,
+            status=TaskStatus.FAILED,
+            submitted_at=submitted,
+            completed_at=utc_now(),
+            model=self._model_info(),
+            error=Failure(code=code, message=message),
+            attempts=attempt,
+        )
+
+    def _model_info(self) -> ModelInfo:
+        return ModelInfo(name=self._classifier.name, version=self._classifier.version)
+
+
+def _ms(delta: timedelta) -> float:
+    return round(delta.total_seconds() * 1000, 3)
