@@ -1,0 +1,79 @@
+"""Shared fixtures: real photos, a running stack (gateway + worker), emulator users."""
+
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.support.emulator import SignedInUser, sign_up, unique_email
+from tests.support.processes import MODEL_PATH, Stack, delete_queue
+
+
+def _jpeg(pixels: np.ndarray, quality: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).convert("RGB").save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def coffee_jpeg() -> bytes:
+    """A real photograph of a cup of espresso (scikit-image sample data, public domain)."""
+    from skimage import data
+
+    return _jpeg(data.coffee())  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture(scope="session")
+def cat_jpeg() -> bytes:
+    """A real photograph of a tabby cat (scikit-image's 'chelsea')."""
+    from skimage import data
+
+    return _jpeg(data.chelsea())  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture(scope="session")
+def built_model() -> Path:
+    if not MODEL_PATH.is_file():
+        pytest.fail(f"{MODEL_PATH} is missing: run `make model` (make test builds it)")
+    return MODEL_PATH
+
+
+def _start_stack(tmp_dir: Path, workers: int) -> Stack:
+    stack = Stack(queue=f"tasks-{uuid.uuid4().hex[:8]}", log_dir=tmp_dir)
+    stack.start_gateway()
+    for _ in range(workers):
+        stack.start_worker()
+    return stack
+
+
+@pytest.fixture(scope="session")
+def stack(built_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One gateway and one worker, shared by the tests that don't disturb them."""
+    stack = _start_stack(tmp_path_factory.mktemp("stack"), workers=1)
+    yield stack
+    stack.stop()
+    delete_queue(stack.queue)
+
+
+@pytest.fixture
+def private_stack(built_model: Path, tmp_path: Path) -> Iterator[Stack]:
+    """A gateway on a queue of its own, no workers: the test starts and kills them."""
+    stack = _start_stack(tmp_path, workers=0)
+    yield stack
+    stack.stop()
+    delete_queue(stack.queue)
+
+
+@pytest.fixture
+def user() -> SignedInUser:
+    """A fresh user signed up on the Auth Emulator, as a Flutter app would do."""
+    return sign_up(unique_email())
+
+
+@pytest.fixture
+def other_user() -> SignedInUser:
+    return sign_up(unique_email("other"))

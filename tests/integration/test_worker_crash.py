@@ -1,0 +1,37 @@
+"""A worker SIGKILLed while it holds tasks loses none of them: another worker completes them."""
+
+import signal
+
+import redis
+
+from contracts.redis_keys import task_key
+from contracts.results import TaskRecord
+from tests.support.client import poll, upload
+from tests.support.emulator import SignedInUser
+from tests.support.processes import REDIS_URL, Stack, queue_counts, wait_until
+
+
+def test_tasks_held_by_a_killed_worker_are_completed_by_another(
+    private_stack: Stack, user: SignedInUser, coffee_jpeg: bytes
+) -> None:
+    doomed = private_stack.start_worker(SNAPMATCH_WORKER_PREFETCH="3")
+    # Frozen, it still receives its prefetch from the broker but can neither process nor ack.
+    doomed.send(signal.SIGSTOP)
+    task_ids = [
+        upload(private_stack.base_url, user.id_token, coffee_jpeg).json()["task_id"]
+        for _ in range(5)
+    ]
+    # 3 are held (unacked) by the frozen worker, 2 wait in the queue.
+    wait_until(lambda: queue_counts(private_stack.queue)[0] == 2, timeout=10, what="prefetch")
+
+    doomed.send(signal.SIGKILL)
+    doomed.popen.wait(10)
+    private_stack.start_worker()
+
+    results = [poll(private_stack.base_url, user.id_token, task_id) for task_id in task_ids]
+    assert [r["status"] for r in results] == ["done"] * 5
+    # The three held tasks came back to the queue and ran a second time; the others once.
+    store = redis.Redis.from_url(REDIS_URL)
+    attempts = sorted(TaskRecord.from_json(store.get(task_key(t))).attempts for t in task_ids)  # type: ignore[arg-type]
+    assert attempts == [1, 1, 2, 2, 2]
+    assert all(r["predictions"][0]["class_id"] in {967, 968, 504} for r in results)

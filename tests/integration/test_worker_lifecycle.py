@@ -1,0 +1,67 @@
+"""Worker shutdown and reconnection against the real broker."""
+
+import signal
+import subprocess
+import time
+
+import httpx
+import redis
+
+from contracts.redis_keys import task_key
+from contracts.results import TaskRecord
+from tests.support.client import poll, upload
+from tests.support.emulator import SignedInUser
+from tests.support.processes import REDIS_URL, TEST_VHOST, Stack, queue_counts, wait_until
+
+
+def _attempts(task_ids: list[str]) -> list[int]:
+    store = redis.Redis.from_url(REDIS_URL)
+    raw = [store.get(task_key(task_id)) for task_id in task_ids]
+    return [TaskRecord.from_json(item).attempts for item in raw if item is not None]  # type: ignore[arg-type]
+
+
+def test_sigterm_finishes_held_tasks_then_exits_cleanly(
+    private_stack: Stack, user: SignedInUser, coffee_jpeg: bytes
+) -> None:
+    worker = private_stack.start_worker(SNAPMATCH_WORKER_PREFETCH="4")
+    task_ids = [
+        upload(private_stack.base_url, user.id_token, coffee_jpeg).json()["task_id"]
+        for _ in range(6)
+    ]
+    worker.send(signal.SIGTERM)
+    assert worker.popen.wait(30) == 0, worker.log()
+
+    # Whatever it had not taken is still queued; a second worker finishes the rest.
+    private_stack.start_worker()
+    results = [poll(private_stack.base_url, user.id_token, t) for t in task_ids]
+    assert [r["status"] for r in results] == ["done"] * 6
+    # Nothing the first worker held was abandoned and redelivered.
+    assert _attempts(task_ids) == [1] * 6
+
+
+def test_both_sides_reconnect_after_the_broker_drops_them(
+    private_stack: Stack, user: SignedInUser, coffee_jpeg: bytes
+) -> None:
+    worker = private_stack.start_worker()
+    subprocess.run(
+        ["rabbitmqctl", "-q", "close_all_connections", "-p", TEST_VHOST, "test: broker went away"],
+        check=True,
+        capture_output=True,
+    )
+    wait_until(lambda: queue_counts(private_stack.queue)[1] == 0, timeout=10, what="disconnect")
+
+    # The gateway answers 503 until its robust connection is back, then accepts again.
+    deadline = time.monotonic() + 30
+    while True:
+        response = upload(private_stack.base_url, user.id_token, coffee_jpeg)
+        if response.status_code == 202:
+            break
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"]
+        assert time.monotonic() < deadline, "the gateway did not reconnect"
+        time.sleep(0.5)
+
+    result = poll(private_stack.base_url, user.id_token, response.json()["task_id"], timeout=60)
+    assert result["status"] == "done"
+    assert worker.alive
+    assert httpx.get(f"{private_stack.base_url}/ready").status_code == 200

@@ -1,0 +1,36 @@
+"""What a mobile client does: upload with a Bearer token, then poll until a terminal result."""
+
+import time
+from typing import Any
+
+import httpx
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def upload(
+    base_url: str, token: str, data: bytes, *, filename: str = "photo.jpg", mime: str = "image/jpeg"
+) -> httpx.Response:
+    return httpx.post(
+        f"{base_url}/predict",
+        headers=auth(token),
+        files={"image": (filename, data, mime)},
+        timeout=30,
+    )
+
+
+def poll(base_url: str, token: str, task_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll GET /result until it stops answering 404 pending; return the terminal body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = httpx.get(f"{base_url}/result/{task_id}", headers=auth(token), timeout=10)
+        if response.status_code == 200:
+            body: dict[str, Any] = response.json()
+            return body
+        assert response.status_code == 404, response.text
+        assert response.json()["status"] == "pending", response.text
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"task {task_id} still pending after {timeout:.0f} s")
+        time.sleep(0.05)

@@ -1,0 +1,164 @@
+"""Start the real gateway and worker as subprocesses, the way `make run` does."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pika
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_VHOST = "snapmatch-test"
+AMQP_URL = f"amqp://snapmatch:snapmatch@127.0.0.1:5672/{TEST_VHOST}"
+REDIS_URL = "redis://127.0.0.1:6379/1"
+MODEL_PATH = REPO_ROOT / "build" / "model" / "efficientnet-lite0.onnx"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def base_env(queue: str, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAPMATCH_")}
+    env.update(
+        SNAPMATCH_ENVIRONMENT="test",
+        SNAPMATCH_AUTH_MODE="emulator",
+        SNAPMATCH_AMQP_URL=AMQP_URL,
+        SNAPMATCH_REDIS_URL=REDIS_URL,
+        SNAPMATCH_TASK_QUEUE=queue,
+        SNAPMATCH_MODEL_PATH=str(MODEL_PATH),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    @property
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def send(self, sig: signal.Signals) -> None:
+        self.popen.send_signal(sig)
+
+    def stop(self, timeout: float = 20.0) -> int:
+        if self.alive:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        return self.popen.returncode
+
+
+def spawn(name: str, module: str, env: dict[str, str], log_dir: Path) -> Process:
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return Process(name, popen, log_path)
+
+
+def queue_counts(queue: str) -> tuple[int, int]:
+    """(ready messages, consumers) of a queue, from a passive declare."""
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    try:
+        ok = connection.channel().queue_declare(queue, passive=True)
+        return ok.method.message_count, ok.method.consumer_count
+    finally:
+        connection.close()
+
+
+def delete_queue(queue: str) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    try:
+        connection.channel().queue_delete(queue)
+    finally:
+        connection.close()
+
+
+@dataclass
+class Stack:
+    """A gateway and its workers sharing one queue."""
+
+    queue: str
+    log_dir: Path
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    gateway: Process | None = None
+    workers: list[Process] = field(default_factory=list)
+    base_url: str = ""
+
+    def env(self) -> dict[str, str]:
+        return base_env(self.queue, **self.env_overrides)
+
+    def start_gateway(self) -> Process:
+        port = free_port()
+        env = self.env() | {"SNAPMATCH_GATEWAY_PORT": str(port)}
+        self.gateway = spawn(f"gateway-{self.queue}", "app", env, self.log_dir)
+        self.base_url = f"http://127.0.0.1:{port}"
+
+        def ready() -> bool:
+            assert self.gateway is not None
+            if not self.gateway.alive:
+                raise RuntimeError(f"gateway exited:\n{self.gateway.log()}")
+            try:
+                return httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(ready, timeout=60, what="the gateway to be ready")
+        return self.gateway
+
+    def start_worker(self, **extra_env: str) -> Process:
+        index = len(self.workers) + 1
+        heartbeat = self.log_dir / f"worker-{self.queue}-{index}.alive"
+        env = self.env() | {"SNAPMATCH_WORKER_HEARTBEAT_FILE": str(heartbeat)} | extra_env
+        consumers_before = queue_counts(self.queue)[1]
+        worker = spawn(f"worker-{self.queue}-{index}", "worker", env, self.log_dir)
+        self.workers.append(worker)
+
+        def consuming() -> bool:
+            if not worker.alive:
+                raise RuntimeError(f"worker exited:\n{worker.log()}")
+            return queue_counts(self.queue)[1] > consumers_before
+
+        wait_until(consuming, timeout=60, what="the worker to consume")
+        return worker
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        if self.gateway is not None:
+            self.gateway.stop()
