@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio.to_thread
 import firebase_admin
+import google.auth.exceptions
 from firebase_admin import auth, credentials
 
 from config import AuthMode, Settings
@@ -90,12 +91,22 @@ def _align_emulator_environment(settings: Settings) -> None:
 def _credential(settings: Settings) -> credentials.Base | None:
     """A service-account key when one is installed; otherwise application default credentials.
 
-    Verifying ID tokens needs only the project id and Google's public certificates, so the
-    credential is resolved lazily by firebase-admin and may be absent in development.
+    Verifying ID tokens uses only the project id and Google's public certificates, but
+    firebase-admin still wants a credential outside emulator mode. It is resolved here, at
+    start-up, so a missing one stops the gateway with a clear message instead of failing
+    every request.
     """
     if settings.auth_mode is AuthMode.EMULATOR:
         return None
     path = settings.firebase_credentials
     if path is not None and path.is_file():
         return credentials.Certificate(str(path))
-    return None
+    adc = credentials.ApplicationDefault()
+    try:
+        adc.get_credential()
+    except google.auth.exceptions.DefaultCredentialsError as exc:
+        raise RuntimeError(
+            f"auth_mode=firebase needs a service-account key at {path} "
+            "(SNAPMATCH_FIREBASE_CREDENTIALS) or Google application default credentials"
+        ) from exc
+    return adc

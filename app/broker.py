@@ -30,7 +30,7 @@ class TaskPublisher:
         self._channel: AbstractRobustChannel | None = None
         self._connector: asyncio.Task[None] | None = None
 
-    async def start(self, *, wait_seconds: float = 10.0) -> None:
+    async def start(self, *, wait_seconds: float = 2.0) -> None:
         """Start connecting; wait a little so a healthy broker is ready before traffic."""
         self._connector = asyncio.create_task(self._connect_until_done(), name="amqp-connect")
         with contextlib.suppress(TimeoutError):

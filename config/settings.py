@@ -99,7 +99,8 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         40_000_000,
         ge=1,
-        description="Largest accepted image, width x height, read from the header.",
+        description="Largest accepted image, width x height: checked from the header by the "
+        "gateway and again by the worker before decoding.",
     )
     poll_retry_after_seconds: int = Field(
         1, ge=1, description="`Retry-After` sent with a pending result."

@@ -12,7 +12,7 @@ import numpy as np
 import onnxruntime as ort
 
 from worker.postprocess import label_for, softmax, top_k
-from worker.preprocess import CROP_SIZE, preprocess
+from worker.preprocess import CROP_SIZE, DEFAULT_MAX_PIXELS, preprocess
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,14 @@ class Classifier:
     One instance per process: the session is loaded once and reused for every job.
     """
 
-    def __init__(self, model_path: Path, *, intra_op_threads: int, top_k: int = 5) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        intra_op_threads: int,
+        top_k: int = 5,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
         if intra_op_threads < 0:
             raise ValueError("intra_op_threads must be >= 0 (0 = onnxruntime default)")
         if top_k < 1:
@@ -80,6 +87,7 @@ class Classifier:
         self.name = info.name
         self.version = info.version
         self.top_k = top_k
+        self._max_pixels = max_pixels
         self._input = info.input
         self._output = info.output
         self._session = ort.InferenceSession(
@@ -102,7 +110,7 @@ class Classifier:
     def classify(self, data: bytes) -> Classification:
         """Classify encoded image bytes. Raises UndecodableImageError for unusable input."""
         started = time.perf_counter()
-        tensor = preprocess(data)
+        tensor = preprocess(data, max_pixels=self._max_pixels)
         preprocessed = time.perf_counter()
         logits = self._run(tensor)
         finished = time.perf_counter()

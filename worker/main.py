@@ -19,6 +19,8 @@ def main() -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # pika narrates every connection step at INFO; its warnings and errors still show.
+    logging.getLogger("pika").setLevel(logging.WARNING)
     if not settings.model_path.is_file():
         logger.error("model not found at %s; build it with `make model`", settings.model_path)
         return 2
@@ -26,6 +28,7 @@ def main() -> int:
         settings.model_path,
         intra_op_threads=settings.worker_inference_threads,
         top_k=settings.top_k,
+        max_pixels=settings.max_image_pixels,
     )
     classifier.warm_up()
     logger.info(

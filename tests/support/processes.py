@@ -123,7 +123,8 @@ class Stack:
     def env(self) -> dict[str, str]:
         return base_env(self.queue, **self.env_overrides)
 
-    def start_gateway(self) -> Process:
+    def start_gateway(self, *, probe: str = "/ready") -> Process:
+        """Start the gateway and wait until ``probe`` answers 200 (/health: merely up)."""
         port = free_port()
         env = self.env() | {"SNAPMATCH_GATEWAY_PORT": str(port)}
         self.gateway = spawn(f"gateway-{self.queue}", "app", env, self.log_dir)
@@ -134,11 +135,11 @@ class Stack:
             if not self.gateway.alive:
                 raise RuntimeError(f"gateway exited:\n{self.gateway.log()}")
             try:
-                return httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200
+                return httpx.get(f"{self.base_url}{probe}", timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
 
-        wait_until(ready, timeout=60, what="the gateway to be ready")
+        wait_until(ready, timeout=60, what=f"the gateway's {probe}")
         return self.gateway
 
     def start_worker(self, **extra_env: str) -> Process:
