@@ -64,13 +64,8 @@ def test_without_redis(gateway_without: Stack, user: SignedInUser, coffee_jpeg: 
     assert poll.json()["error"] == "result_store_unavailable"
 
 
-def test_the_gateway_refuses_to_start_with_emulator_auth_in_production() -> None:
-    env = base_env("tasks") | {
-        "SNAPMATCH_ENVIRONMENT": "production",
-        "SNAPMATCH_AUTH_MODE": "emulator",
-        "SNAPMATCH_GATEWAY_PORT": str(free_port()),
-    }
-    result = subprocess.run(
+def _run_gateway_to_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "app"],
         cwd=REPO_ROOT,
         env=env,
@@ -78,6 +73,15 @@ def test_the_gateway_refuses_to_start_with_emulator_auth_in_production() -> None
         text=True,
         timeout=30,
     )
+
+
+def test_the_gateway_refuses_to_start_with_emulator_auth_in_production() -> None:
+    env = base_env("tasks") | {
+        "SNAPMATCH_ENVIRONMENT": "production",
+        "SNAPMATCH_AUTH_MODE": "emulator",
+        "SNAPMATCH_GATEWAY_PORT": str(free_port()),
+    }
+    result = _run_gateway_to_exit(env)
     assert result.returncode != 0
     assert "refused when environment=production" in result.stderr
 
@@ -93,13 +97,6 @@ def test_the_gateway_refuses_to_start_in_firebase_mode_without_credentials(tmp_p
     }
     env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
     env.pop("FIREBASE_AUTH_EMULATOR_HOST", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "app"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _run_gateway_to_exit(env)
     assert result.returncode != 0
     assert "needs a service-account key" in result.stderr
