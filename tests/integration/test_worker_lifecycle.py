@@ -65,3 +65,19 @@ def test_both_sides_reconnect_after_the_broker_drops_them(
     assert result["status"] == "done"
     assert worker.alive
     assert httpx.get(f"{private_stack.base_url}/ready").status_code == 200
+
+
+def test_several_workers_share_one_queue(
+    private_stack: Stack, user: SignedInUser, coffee_jpeg: bytes
+) -> None:
+    workers = [private_stack.start_worker(SNAPMATCH_WORKER_PREFETCH="1") for _ in range(2)]
+    task_ids = [
+        upload(private_stack.base_url, user.id_token, coffee_jpeg).json()["task_id"]
+        for _ in range(12)
+    ]
+    results = [poll(private_stack.base_url, user.id_token, t) for t in task_ids]
+    assert [r["status"] for r in results] == ["done"] * 12
+    # Each worker logs "task <id> done (attempt 1)" for the tasks it ran.
+    done_per_worker = [w.log().count(" done (attempt ") for w in workers]
+    assert sum(done_per_worker) == 12
+    assert min(done_per_worker) >= 1, done_per_worker
