@@ -11,15 +11,9 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from contracts.results import Prediction
 from worker.postprocess import label_for, softmax, top_k
 from worker.preprocess import CROP_SIZE, DEFAULT_MAX_PIXELS, preprocess
-
-
-@dataclass(frozen=True)
-class Prediction:
-    class_id: int
-    label: str
-    confidence: float
 
 
 @dataclass(frozen=True)
@@ -30,7 +24,7 @@ class Classification:
 
 
 @dataclass(frozen=True)
-class ModelInfo:
+class ModelSidecar:
     """The sidecar JSON written by ``worker.model_build`` next to the .onnx file."""
 
     name: str
@@ -39,7 +33,7 @@ class ModelInfo:
     output: str
 
     @classmethod
-    def load(cls, model_path: Path) -> ModelInfo:
+    def load(cls, model_path: Path) -> ModelSidecar:
         sidecar = model_path.with_name(model_path.name + ".json")
         try:
             raw = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -83,7 +77,7 @@ class Classifier:
             raise ValueError("intra_op_threads must be >= 0 (0 = onnxruntime default)")
         if top_k < 1:
             raise ValueError("top_k must be >= 1")
-        info = ModelInfo.load(model_path)
+        info = ModelSidecar.load(model_path)
         self.name = info.name
         self.version = info.version
         self.top_k = top_k
@@ -116,7 +110,9 @@ class Classifier:
         finished = time.perf_counter()
         ranked = top_k(softmax(logits[0]), self.top_k)
         return Classification(
-            predictions=[Prediction(i, label_for(i), p) for i, p in ranked],
+            predictions=[
+                Prediction(class_id=i, label=label_for(i), confidence=p) for i, p in ranked
+            ],
             preprocess_ms=(preprocessed - started) * 1000.0,
             inference_ms=(finished - preprocessed) * 1000.0,
         )

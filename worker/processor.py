@@ -13,7 +13,6 @@ from contracts.results import (
     Failure,
     FailureCode,
     ModelInfo,
-    Prediction,
     TaskRecord,
     TaskStatus,
     Timings,
@@ -120,10 +119,7 @@ class TaskProcessor:
             submitted_at=submitted,
             completed_at=completed,
             model=self._model_info(),
-            predictions=[
-                Prediction(class_id=p.class_id, label=p.label, confidence=p.confidence)
-                for p in outcome.predictions
-            ],
+            predictions=outcome.predictions,
             timings=Timings(
                 queued_ms=_ms(started - submitted),
                 preprocess_ms=round(outcome.preprocess_ms, 3),

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from contracts.results import FailureCode, TaskRecord, TaskStatus
+from contracts.results import FailureCode, Prediction, TaskRecord, TaskStatus
 from contracts.task_pb2 import TaskMessage
-from worker.classifier import Classification, Prediction
+from worker.classifier import Classification
 from worker.preprocess import UndecodableImageError
 from worker.processor import Delivery, Outcome, TaskProcessor
 
