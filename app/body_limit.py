@@ -2,7 +2,7 @@
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import APIError
+from app.errors import APIError, error_response
 
 
 class BodyTooLargeError(APIError):
@@ -27,7 +27,10 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _send_too_large(send, self.max_body_bytes)
+            response = error_response(BodyTooLargeError(self.max_body_bytes))
+            # The body is never read, so the connection cannot be reused.
+            response.headers["Connection"] = "close"
+            await response(scope, receive, send)
             return
 
         received = 0
@@ -42,23 +45,3 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
-
-
-async def _send_too_large(send: Send, limit: int) -> None:
-    body = (
-        b'{"error":"payload_too_large","detail":"request body exceeds '
-        + str(limit).encode()
-        + b' bytes"}'
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

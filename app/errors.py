@@ -11,6 +11,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
 
+# Sent with every 503: how long a client should wait before retrying.
+RETRY_LATER = {"Retry-After": "5"}
+
 
 class APIError(StarletteHTTPException):
     """An expected failure with a stable machine-readable ``code`` and a human ``detail``."""
@@ -33,14 +36,19 @@ def _code_for_status(status_code: int) -> str:
         return "error"
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+def error_response(exc: StarletteHTTPException) -> JSONResponse:
+    """The JSON body and headers for an HTTP error, wherever it is raised."""
     code = exc.code if isinstance(exc, APIError) else _code_for_status(exc.status_code)
     return JSONResponse(
         {"error": code, "detail": str(exc.detail)},
         status_code=exc.status_code,
         headers=exc.headers,
     )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return error_response(exc)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

@@ -7,7 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import AuthenticatedUser, AuthenticationError, TokenVerifier, VerifierUnavailableError
 from app.broker import TaskPublisher
-from app.errors import APIError
+from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStore
 from config import Settings
 
@@ -61,7 +61,7 @@ async def _current_user(
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from exc
     except VerifierUnavailableError as exc:
-        raise APIError(503, "auth_unavailable", str(exc), headers={"Retry-After": "5"}) from exc
+        raise APIError(503, "auth_unavailable", str(exc), headers=RETRY_LATER) from exc
 
 
 CurrentUser = Annotated[AuthenticatedUser, Depends(_current_user)]

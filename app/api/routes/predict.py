@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from app.api.deps import CurrentUser, PublisherDep, SettingsDep, StoreDep
 from app.api.schemas import ErrorBody, TaskAccepted
 from app.broker import BrokerUnavailableError
-from app.errors import APIError
+from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStoreUnavailableError
 from app.uploads import inspect_image
 from contracts.results import TaskRecord, TaskStatus, utc_now
@@ -18,7 +18,6 @@ from contracts.task_pb2 import TaskMessage
 
 router = APIRouter(tags=["predictions"])
 
-_RETRY_LATER = {"Retry-After": "5"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid Firebase ID token."},
     413: {"model": ErrorBody, "description": "File or image dimensions over the limit."},
@@ -70,7 +69,7 @@ async def create_prediction(
         await store.add_pending(pending)
     except ResultStoreUnavailableError as exc:
         raise APIError(
-            503, "result_store_unavailable", "cannot record the task now", _RETRY_LATER
+            503, "result_store_unavailable", "cannot record the task now", RETRY_LATER
         ) from exc
     try:
         await publisher.publish(message.SerializeToString(), task_id=task_id)
@@ -78,7 +77,7 @@ async def create_prediction(
         # If Redis is down too, the pending marker simply expires.
         with contextlib.suppress(ResultStoreUnavailableError):
             await store.discard(task_id)
-        raise APIError(503, "broker_unavailable", str(exc), _RETRY_LATER) from exc
+        raise APIError(503, "broker_unavailable", str(exc), RETRY_LATER) from exc
 
     result_url = str(request.url_for("get_result", task_id=task_id).path)
     response.headers["Location"] = result_url

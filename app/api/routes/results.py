@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import CurrentUser, SettingsDep, StoreDep
 from app.api.schemas import ErrorBody, TaskNotReady, TaskResult
-from app.errors import APIError
+from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStoreUnavailableError
 from contracts.results import TaskStatus
 
@@ -41,7 +41,7 @@ async def get_result(
         record = await store.get(key)
     except ResultStoreUnavailableError as exc:
         raise APIError(
-            503, "result_store_unavailable", "cannot read results now", {"Retry-After": "5"}
+            503, "result_store_unavailable", "cannot read results now", RETRY_LATER
         ) from exc
     # Someone else's task is indistinguishable from one that never existed.
     if record is None or record.owner_uid != user.uid:
