@@ -5,19 +5,16 @@ import subprocess
 import time
 
 import httpx
-import redis
 
-from contracts.redis_keys import task_key
-from contracts.results import TaskRecord
 from tests.support.client import poll, upload
 from tests.support.emulator import SignedInUser
-from tests.support.processes import REDIS_URL, TEST_VHOST, Stack, queue_counts, wait_until
-
-
-def _attempts(task_ids: list[str]) -> list[int]:
-    store = redis.Redis.from_url(REDIS_URL)
-    raw = [store.get(task_key(task_id)) for task_id in task_ids]
-    return [TaskRecord.from_json(item).attempts for item in raw if item is not None]  # type: ignore[arg-type]
+from tests.support.processes import (
+    TEST_VHOST,
+    Stack,
+    queue_counts,
+    stored_attempts,
+    wait_until,
+)
 
 
 def test_sigterm_finishes_held_tasks_then_exits_cleanly(
@@ -36,7 +33,7 @@ def test_sigterm_finishes_held_tasks_then_exits_cleanly(
     results = [poll(private_stack.base_url, user.id_token, t) for t in task_ids]
     assert [r["status"] for r in results] == ["done"] * 6
     # Nothing the first worker held was abandoned and redelivered.
-    assert _attempts(task_ids) == [1] * 6
+    assert stored_attempts(task_ids) == [1] * 6
 
 
 def test_both_sides_reconnect_after_the_broker_drops_them(

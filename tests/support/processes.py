@@ -12,6 +12,10 @@ from pathlib import Path
 
 import httpx
 import pika
+import redis
+
+from contracts.redis_keys import task_key
+from contracts.results import TaskRecord
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_VHOST = "snapmatch-test"
@@ -99,6 +103,15 @@ def queue_counts(queue: str) -> tuple[int, int]:
         return ok.method.message_count, ok.method.consumer_count
     finally:
         connection.close()
+
+
+def stored_attempts(task_ids: list[str]) -> list[int]:
+    """How many deliveries each task's stored result records (1 = it ran once)."""
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        return [TaskRecord.from_json(store.get(task_key(t))).attempts for t in task_ids]  # type: ignore[arg-type]
+    finally:
+        store.close()
 
 
 def delete_queue(queue: str) -> None:
