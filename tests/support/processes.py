@@ -18,9 +18,11 @@ from contracts.redis_keys import task_key
 from contracts.results import TaskRecord
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEST_VHOST = "snapmatch-test"
+# Overridable so that several checkouts can run the suite at once without sharing queues or keys
+# (`make test TEST_VHOST=... TEST_REDIS_DB=...`).
+TEST_VHOST = os.environ.get("TEST_VHOST", "snapmatch-test")
 AMQP_URL = f"amqp://snapmatch:snapmatch@127.0.0.1:5672/{TEST_VHOST}"
-REDIS_URL = "redis://127.0.0.1:6379/1"
+REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '1')}"
 MODEL_PATH = REPO_ROOT / "build" / "model" / "efficientnet-lite0.onnx"
 
 
