@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio.to_thread
 import firebase_admin
+import firebase_admin.exceptions
 import google.auth.exceptions
 from firebase_admin import auth, credentials
 
@@ -27,6 +28,10 @@ class AuthenticatedUser:
 
 class AuthenticationError(Exception):
     """The token is missing, malformed, forged, expired or otherwise unacceptable."""
+
+    def __init__(self, message: str, *, code: str = "invalid_token") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class VerifierUnavailableError(Exception):
@@ -52,8 +57,25 @@ class TokenVerifier:
             _credential(settings), options=options, name=f"snapmatch-{uuid.uuid4().hex}"
         )
 
+    @property
+    def app(self) -> firebase_admin.App:
+        """The firebase-admin app (App Check verification shares it)."""
+        return self._app
+
     async def verify(self, id_token: str) -> AuthenticatedUser:
-        verify = functools.partial(auth.verify_id_token, id_token, app=self._app)
+        """Verify signature, expiry, audience and issuer; with ``check_revoked`` also ask
+        Firebase whether the token was revoked or the user disabled (one ``get_user`` call).
+
+        Google's certificates are cached by firebase-admin for their ``Cache-Control`` max-age,
+        so only the first verification after start-up (or expiry) fetches them.
+        """
+        verify = functools.partial(
+            auth.verify_id_token,
+            id_token,
+            app=self._app,
+            check_revoked=self._settings.check_revoked,
+            clock_skew_seconds=self._settings.auth_clock_skew_seconds,
+        )
         try:
             claims: dict[str, Any] = await anyio.to_thread.run_sync(verify)
         except auth.CertificateFetchError as exc:
@@ -61,10 +83,26 @@ class TokenVerifier:
             raise VerifierUnavailableError("token verification is temporarily unavailable") from exc
         except auth.ExpiredIdTokenError as exc:
             raise AuthenticationError("the ID token has expired; refresh it") from exc
-        except (auth.RevokedIdTokenError, auth.UserDisabledError) as exc:
-            raise AuthenticationError(str(exc)) from exc
+        except auth.RevokedIdTokenError as exc:
+            raise AuthenticationError(
+                "the ID token has been revoked; sign in again", code="token_revoked"
+            ) from exc
+        except auth.UserDisabledError as exc:
+            raise AuthenticationError(
+                "this user account is disabled", code="user_disabled"
+            ) from exc
         except (auth.InvalidIdTokenError, ValueError) as exc:
             raise AuthenticationError(f"invalid ID token: {exc}") from exc
+        except auth.UserNotFoundError as exc:
+            raise AuthenticationError("this user account no longer exists") from exc
+        except (
+            firebase_admin.exceptions.FirebaseError,
+            google.auth.exceptions.GoogleAuthError,
+            OSError,
+        ) as exc:
+            # check_revoked's get_user call failed (network, quota): not the caller's fault.
+            logger.warning("cannot check the token's revocation state: %s", exc)
+            raise VerifierUnavailableError("token verification is temporarily unavailable") from exc
         return AuthenticatedUser(uid=str(claims["uid"]), claims=claims)
 
     def close(self) -> None:

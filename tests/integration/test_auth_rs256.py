@@ -49,6 +49,9 @@ def client(
             auth_mode=AuthMode.FIREBASE,
             firebase_project_id=PROJECT,
             firebase_credentials=key_file,
+            # Revocation checks call Firebase's user API, which a fake key cannot reach; they
+            # are tested against the Auth Emulator (test_auth_hardening.py).
+            auth_check_revoked=False,
             amqp_url=AMQP_URL,
             redis_url=REDIS_URL,
             task_queue=f"tasks-auth-{uuid.uuid4().hex[:8]}",

@@ -9,6 +9,7 @@ set) accepts them.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -179,3 +180,17 @@ def is_running(host: str = DEFAULT_HOST) -> bool:
     except httpx.TransportError:
         return False
     return response.status_code == 200 and "authEmulator" in response.text
+
+
+def revoke_tokens(
+    uid: str, *, project_id: str = DEFAULT_PROJECT_ID, host: str = DEFAULT_HOST
+) -> None:
+    """Revoke the user's refresh tokens, as ``auth.revoke_refresh_tokens`` does: tokens issued
+    before the current second fail ``verify_id_token(check_revoked=True)``."""
+    _request(
+        host,
+        "POST",
+        f"/identitytoolkit.googleapis.com/v1/projects/{project_id}/accounts:update",
+        json={"localId": uid, "validSince": str(int(time.time()))},
+        admin=True,
+    )

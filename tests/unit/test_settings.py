@@ -46,3 +46,41 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     expected = {f"SNAPMATCH_{name.upper()}" for name in Settings.model_fields}
     assert expected - documented == set(), "add these to the README's configuration table"
     assert documented - expected == set(), "the README documents settings that do not exist"
+
+
+@pytest.mark.parametrize(
+    ("environment", "auth_mode", "expected"),
+    [
+        (Environment.PRODUCTION, AuthMode.FIREBASE, True),
+        (Environment.DEVELOPMENT, AuthMode.EMULATOR, False),
+        (Environment.TEST, AuthMode.EMULATOR, False),
+    ],
+)
+def test_revocation_checks_default_to_on_in_production_only(
+    environment: Environment, auth_mode: AuthMode, expected: bool
+) -> None:
+    settings = Settings(environment=environment, auth_mode=auth_mode, _env_file=None)
+    assert settings.check_revoked is expected
+    forced = Settings(
+        environment=environment,
+        auth_mode=auth_mode,
+        auth_check_revoked=not expected,
+        _env_file=None,
+    )
+    assert forced.check_revoked is (not expected)
+
+
+def test_app_check_needs_firebase_auth() -> None:
+    with pytest.raises(ValidationError, match="needs auth_mode=firebase"):
+        Settings(app_check_enabled=True, auth_mode=AuthMode.EMULATOR, _env_file=None)
+
+
+@pytest.mark.parametrize("skew", [-1, 61])
+def test_clock_skew_is_bounded_as_firebase_admin_allows(skew: int) -> None:
+    with pytest.raises(ValidationError):
+        Settings(auth_clock_skew_seconds=skew, _env_file=None)
+
+
+def test_cors_origins_are_read_as_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNAPMATCH_CORS_ALLOWED_ORIGINS", '["https://app.example"]')
+    assert Settings(_env_file=None).cors_allowed_origins == ["https://app.example"]
