@@ -7,9 +7,13 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from app.errors import APIError
+
+# Lets Pillow read HEIC/HEIF headers (iPhone photos); the worker registers it too, to decode.
+pillow_heif.register_heif_opener()
 
 # Magic bytes -> MIME type. The client's filename and Content-Type are never trusted.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -17,7 +21,16 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
     (b"WEBP", 8, "image/webp"),
 )
-_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+# ISO base media files: a ``ftyp`` box at offset 4, then the major brand.
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_HEIF_BRANDS = {b"mif1", b"msf1"}
+_PIL_FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WEBP",
+    "image/heic": "HEIF",
+    "image/heif": "HEIF",
+}
 ACCEPTED_TYPES = tuple(_PIL_FORMATS)
 
 
@@ -29,6 +42,13 @@ class ImageInfo:
 
 
 def sniff_content_type(data: bytes) -> str | None:
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in _HEIC_BRANDS:
+            return "image/heic"
+        if brand in _HEIF_BRANDS:
+            return "image/heif"
+        return None
     for magic, offset, content_type in _SIGNATURES:
         if data[offset : offset + len(magic)] == magic:
             if content_type == "image/webp" and not data.startswith(b"RIFF"):
@@ -38,7 +58,7 @@ def sniff_content_type(data: bytes) -> str | None:
 
 
 def inspect_image(data: bytes, *, max_pixels: int) -> ImageInfo:
-    """Accept JPEG, PNG and WebP whose header parses and whose size is within ``max_pixels``."""
+    """Accept JPEG, PNG, WebP and HEIC/HEIF whose header parses, of at most ``max_pixels``."""
     if not data:
         raise APIError(422, "empty_file", "the uploaded file is empty")
     content_type = sniff_content_type(data)

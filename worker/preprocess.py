@@ -12,6 +12,7 @@ import io
 import logging
 
 import numpy as np
+import pillow_heif
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
@@ -22,6 +23,9 @@ CROP_SIZE = 224
 MEAN = 127.0
 STD = 128.0
 BACKGROUND = (255, 255, 255)
+# HEIC/HEIF (iPhone photos) decode through the same Image.open as every other format.
+pillow_heif.register_heif_opener()
+
 # Same as Pillow's default MAX_IMAGE_PIXELS (~89.5 MP): larger images only earn a warning
 # from Pillow (an error above twice that); we reject them outright.
 DEFAULT_MAX_PIXELS = 89_478_485

@@ -1,4 +1,6 @@
-"""Redis key layout of the result store."""
+"""Redis key layout: the result store, and the gateway's idempotency and rate-limit keys."""
+
+import hashlib
 
 TASK_KEY_PREFIX = "snapmatch:task:"
 
@@ -6,3 +8,22 @@ TASK_KEY_PREFIX = "snapmatch:task:"
 def task_key(task_id: str) -> str:
     """Key holding the JSON ``TaskRecord`` of one task (pending marker, then its result)."""
     return f"{TASK_KEY_PREFIX}{task_id}"
+
+
+# --- Abuse resistance (gateway only) ---------------------------------------------------------
+
+IDEMPOTENCY_KEY_PREFIX = "snapmatch:idempotency:"
+
+#: Prefix of the rate-limit counters; the ``limits`` library appends
+#: ``<scope>/<uid>/<amount>/<window>/second`` (e.g. ``snapmatch:ratelimit:upload/u1/30/60/second``).
+RATE_LIMIT_KEY_PREFIX = "snapmatch:ratelimit"
+
+
+def idempotency_key(owner_uid: str, client_key: str) -> str:
+    """Key holding ``{"fingerprint", "task_id"}`` for one user's ``Idempotency-Key``.
+
+    The client's key is hashed so that any header value makes a short, safe Redis key, and it
+    is scoped by user: two users choosing the same key never meet.
+    """
+    digest = hashlib.sha256(client_key.encode("utf-8")).hexdigest()
+    return f"{IDEMPOTENCY_KEY_PREFIX}{owner_uid}:{digest}"

@@ -43,12 +43,12 @@ def test_truncated_jpeg_ends_failed_and_the_worker_goes_on(
     assert poll(stack.base_url, user.id_token, after)["status"] == "done"
 
 
-def test_missing_image_field_is_a_validation_error(stack: Stack, user: SignedInUser) -> None:
+def test_missing_image_field_is_refused(stack: Stack, user: SignedInUser) -> None:
     response = httpx.post(
         f"{stack.base_url}/predict", headers=auth(user.id_token), files={"photo": ("a.jpg", b"x")}
     )
     assert response.status_code == 422
-    assert response.json()["error"] == "validation_error"
+    assert response.json()["error"] == "missing_image"
     assert "image" in response.json()["detail"]
 
 

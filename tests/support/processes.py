@@ -43,6 +43,10 @@ def base_env(queue: str, **overrides: str) -> dict[str, str]:
         SNAPMATCH_TASK_QUEUE=queue,
         SNAPMATCH_MODEL_PATH=str(MODEL_PATH),
         PYTHONUNBUFFERED="1",
+        # The suite's clients upload and poll far faster than a phone; the rate-limit tests
+        # set their own budgets.
+        SNAPMATCH_UPLOAD_RATE_LIMIT="100000",
+        SNAPMATCH_POLL_RATE_LIMIT="100000",
     )
     env.update(overrides)
     return env

@@ -14,7 +14,8 @@ def _encode(fmt: str, size: tuple[int, int] = (40, 30), mode: str = "RGB") -> by
 
 
 @pytest.mark.parametrize(
-    ("fmt", "expected"), [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")]
+    ("fmt", "expected"),
+    [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"), ("HEIF", "image/heic")],
 )
 def test_supported_formats_are_recognised_by_their_bytes(fmt: str, expected: str) -> None:
     data = _encode(fmt)
@@ -63,3 +64,11 @@ def test_pixel_limit_is_checked_from_the_header() -> None:
     with pytest.raises(APIError) as info:
         inspect_image(data, max_pixels=19_999)
     assert (info.value.status_code, info.value.code) == (413, "image_too_large")
+
+
+@pytest.mark.parametrize(
+    ("brand", "expected"),
+    [(b"heic", "image/heic"), (b"heix", "image/heic"), (b"mif1", "image/heif"), (b"avif", None)],
+)
+def test_iso_media_files_are_told_apart_by_their_brand(brand: bytes, expected: str | None) -> None:
+    assert sniff_content_type(b"\x00\x00\x00\x18ftyp" + brand + b"\x00" * 12) == expected

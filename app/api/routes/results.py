@@ -6,8 +6,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CurrentUser, SettingsDep, StoreDep
-from app.api.schemas import ErrorBody, TaskNotReady, TaskResult
+from app.api.deps import PollingUser, SettingsDep, StoreDep
+from app.api.openapi import error_responses
+from app.api.schemas import TaskNotReady, TaskResult
 from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStoreUnavailableError
 from contracts.results import TaskStatus
@@ -15,14 +16,28 @@ from contracts.results import TaskStatus
 router = APIRouter(tags=["predictions"])
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid Firebase ID token."},
+    **error_responses(
+        {
+            401: "Missing or invalid Firebase ID token (or App Check token, when required).",
+            422: "The task id is not a UUID.",
+            429: "Too many polls by this user; retry after `Retry-After` seconds.",
+            503: "Result store or token verification unavailable; retry later.",
+        }
+    ),
     404: {
         "model": TaskNotReady,
         "description": "`pending` (with Retry-After) while queued or running; `not_found` "
         "for unknown, expired or someone else's tasks.",
+        "content": {
+            "application/json": {
+                "example": {
+                    "task_id": "0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11",
+                    "status": "pending",
+                    "detail": "the task is still in progress",
+                }
+            }
+        },
     },
-    422: {"model": ErrorBody, "description": "The task id is not a UUID."},
-    503: {"model": ErrorBody, "description": "Result store unavailable; retry later."},
 }
 
 
@@ -34,7 +49,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="Poll for a task's result",
 )
 async def get_result(
-    task_id: uuid.UUID, user: CurrentUser, settings: SettingsDep, store: StoreDep
+    task_id: uuid.UUID, user: PollingUser, settings: SettingsDep, store: StoreDep
 ) -> TaskResult | JSONResponse:
     key = str(task_id)
     try:

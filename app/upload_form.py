@@ -1,0 +1,72 @@
+"""Parse the upload's multipart form ourselves, after authentication and within tight limits.
+
+The route declares no form parameters, so FastAPI does not read the body before the route's
+dependencies (authentication, rate limit) have run: an unauthenticated upload is refused without
+its body being parsed. The OpenAPI request body is declared by hand (:data:`OPENAPI_BODY`).
+"""
+
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import APIError
+
+IMAGE_FIELD = "image"
+# One file plus a few small fields is all a client needs to send.
+MAX_FILES = 1
+MAX_FIELDS = 8
+# starlette's messages for the limits above (everything else it raises is malformed input).
+_LIMIT_MESSAGES = ("Part exceeded", "Field exceeded", "Too many files", "Too many fields")
+
+OPENAPI_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [IMAGE_FIELD],
+                "additionalProperties": False,
+                "properties": {
+                    IMAGE_FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The photo: JPEG, PNG, WebP or HEIC/HEIF.",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+async def read_image_field(request: Request, *, max_bytes: int, max_field_bytes: int) -> bytes:
+    """The bytes of the ``image`` file part, at most ``max_bytes`` of them (else 413)."""
+    try:
+        form = await request.form(
+            max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=max_field_bytes
+        )
+    except StarletteHTTPException as exc:
+        if isinstance(exc, APIError):  # e.g. the body size limit, raised while streaming
+            raise
+        message = str(exc.detail)
+        if message.startswith(_LIMIT_MESSAGES):
+            raise APIError(413, "form_too_large", message) from exc
+        raise APIError(422, "malformed_form", message) from exc
+    image = form.get(IMAGE_FIELD)
+    if not isinstance(image, UploadFile):
+        raise APIError(
+            422, "missing_image", f"send the photo as a file in the multipart field {IMAGE_FIELD!r}"
+        )
+    unexpected = sorted(set(form.keys()) - {IMAGE_FIELD})
+    if unexpected:
+        raise APIError(
+            422,
+            "unexpected_field",
+            f"the form may only hold the file {IMAGE_FIELD!r}; remove {', '.join(unexpected)}",
+        )
+    data = await image.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise APIError(413, "payload_too_large", f"the image exceeds {max_bytes} bytes")
+    return data
