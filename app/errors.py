@@ -67,12 +67,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+def internal_error_response() -> JSONResponse:
+    """The 500 body: no exception text, no stack trace, no host names."""
     return JSONResponse(
         {"error": "internal_error", "detail": "internal error; it has been logged"},
         status_code=500,
     )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return internal_error_response()
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -5,12 +5,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.routes import health, predict, results
+from app.app_check import APP_CHECK_HEADER, AppCheckVerifier
 from app.auth import TokenVerifier
 from app.body_limit import BodySizeLimitMiddleware
 from app.broker import TaskPublisher
 from app.errors import install_error_handlers
+from app.http_hygiene import REQUEST_ID_HEADER, HttpHygieneMiddleware, RequestIdLogFilter
+from app.idempotency import IdempotencyStore
+from app.rate_limit import UserRateLimiter
 from app.result_store import ResultStore
 from config import Settings, get_settings
 
@@ -27,10 +32,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.verifier = TokenVerifier(settings)
         app.state.store = ResultStore(settings)
         app.state.publisher = TaskPublisher(settings)
+        # --- abuse resistance
+        app.state.app_check = (
+            AppCheckVerifier(app.state.verifier.app) if settings.app_check_enabled else None
+        )
+        app.state.rate_limiter = UserRateLimiter(settings)
+        app.state.idempotency = IdempotencyStore(settings)
+        # ---
         await app.state.publisher.start()
         try:
             yield
         finally:
+            await app.state.idempotency.close()
+            await app.state.rate_limiter.close()
             await app.state.publisher.close()
             await app.state.store.close()
             app.state.verifier.close()
@@ -45,11 +59,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD_BYTES,
     )
+    _add_http_hygiene(app, settings)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(predict.router)
     app.include_router(results.router)
     return app
+
+
+def _add_http_hygiene(app: FastAPI, settings: Settings) -> None:
+    """CORS only for the configured origins (none by default); request ids and security
+    headers on every response, outermost so that even early refusals carry them."""
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Idempotency-Key", APP_CHECK_HEADER, REQUEST_ID_HEADER],
+            expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed"],
+            max_age=600,
+        )
+    app.add_middleware(HttpHygieneMiddleware)
 
 
 def main() -> None:
@@ -58,12 +88,17 @@ def main() -> None:
 
     settings = get_settings()
     logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RequestIdLogFilter())
     uvicorn.run(
         create_app(settings),
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
+        access_log=False,  # app.access logs each request with its request id
+        server_header=False,  # don't advertise the server software
     )

@@ -131,12 +131,58 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", description="Python logging level of both processes.")
 
+    # --- Abuse resistance -------------------------------------------------------------------
+    auth_check_revoked: bool | None = Field(
+        None,
+        description="Also reject revoked tokens and disabled users (one Firebase `get_user` "
+        "call per request). Unset: on in production, off otherwise.",
+    )
+    auth_clock_skew_seconds: int = Field(
+        0, ge=0, le=60, description="Clock skew tolerated on a token's `iat`/`exp`, in seconds."
+    )
+    app_check_enabled: bool = Field(
+        False, description="Require a valid `X-Firebase-AppCheck` token on authenticated calls."
+    )
+    max_form_field_bytes: int = Field(
+        1024, ge=1, description="Largest accepted non-file form field of an upload, in bytes."
+    )
+    rate_limit_window_seconds: int = Field(
+        60, ge=1, description="Length of the per-user rate-limit window, in seconds."
+    )
+    upload_rate_limit: int = Field(
+        30, ge=0, description="Uploads per user per window (0 = unlimited); over it: 429."
+    )
+    poll_rate_limit: int = Field(
+        300, ge=0, description="Result polls per user per window (0 = unlimited); over it: 429."
+    )
+    cors_allowed_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins allowed by CORS, as a JSON list (`["https://app.example"]`); '
+        "empty: no CORS headers.",
+    )
+
+    @property
+    def check_revoked(self) -> bool:
+        """Whether token verification also asks Firebase about revocation and disabled users."""
+        if self.auth_check_revoked is None:
+            return self.environment is Environment.PRODUCTION
+        return self.auth_check_revoked
+
     @model_validator(mode="after")
     def _refuse_emulator_in_production(self) -> "Settings":
         if self.environment is Environment.PRODUCTION and self.auth_mode is AuthMode.EMULATOR:
             raise ValueError(
                 "auth_mode=emulator accepts unsigned tokens and is refused when "
                 "environment=production; set SNAPMATCH_AUTH_MODE=firebase"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _app_check_needs_firebase_auth(self) -> "Settings":
+        if self.app_check_enabled and self.auth_mode is not AuthMode.FIREBASE:
+            raise ValueError(
+                "app_check_enabled verifies tokens against Google's App Check keys and needs "
+                "auth_mode=firebase"
             )
         return self
 
