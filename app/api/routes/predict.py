@@ -4,7 +4,8 @@ import contextlib
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, Response, UploadFile, status
+import structlog
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from app.api.deps import CurrentUser, PublisherDep, SettingsDep, StoreDep
@@ -13,10 +14,16 @@ from app.broker import BrokerUnavailableError
 from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStoreUnavailableError
 from app.uploads import inspect_image
+from config.structured_logging import task_fields
 from contracts.results import TaskRecord, TaskStatus, utc_now
 from contracts.task_pb2 import TaskMessage
 
+logger = structlog.stdlib.get_logger(__name__)
+
 router = APIRouter(tags=["predictions"])
+
+# FCM registration tokens are about 160 characters; anything far longer is not one.
+_FCM_TOKEN_MAX_LENGTH = 4096
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid Firebase ID token."},
@@ -43,6 +50,15 @@ async def create_prediction(
     publisher: PublisherDep,
     store: StoreDep,
     image: Annotated[UploadFile, File(description="The photo: JPEG, PNG or WebP.")],
+    fcm_token: Annotated[
+        str | None,
+        Form(
+            max_length=_FCM_TOKEN_MAX_LENGTH,
+            description="Optional FCM registration token of this device: when the result is "
+            "ready a data message `{task_id, status, result_url}` is pushed to it (if the "
+            "server has push enabled). Polling works either way.",
+        ),
+    ] = None,
 ) -> TaskAccepted:
     data = await image.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
@@ -52,6 +68,8 @@ async def create_prediction(
     info = inspect_image(data, max_pixels=settings.max_image_pixels)
 
     task_id = str(uuid.uuid4())
+    # Every later line of this request carries the task id and the user's pseudonym.
+    structlog.contextvars.bind_contextvars(**task_fields(task_id, user.uid))
     submitted_at = utc_now()
     pending = TaskRecord(
         task_id=task_id, owner_uid=user.uid, status=TaskStatus.PENDING, submitted_at=submitted_at
@@ -64,6 +82,7 @@ async def create_prediction(
         image=data,
         content_type=info.content_type,
         submitted_at=timestamp,
+        fcm_token=(fcm_token or "").strip(),
     )
     try:
         await store.add_pending(pending)
@@ -80,5 +99,8 @@ async def create_prediction(
         raise APIError(503, "broker_unavailable", str(exc), RETRY_LATER) from exc
 
     result_url = str(request.url_for("get_result", task_id=task_id).path)
+    logger.info(
+        "task queued", bytes=len(data), content_type=info.content_type, push=bool(fcm_token)
+    )
     response.headers["Location"] = result_url
     return TaskAccepted(task_id=task_id, result_url=result_url)
