@@ -66,6 +66,8 @@ RUN python -m worker.model_build --out /opt/snapmatch/model/efficientnet-lite0.o
 FROM runtime AS worker
 COPY --from=builder /opt/snapmatch/model /opt/snapmatch/model
 ENV SNAPMATCH_MODEL_PATH=/opt/snapmatch/model/efficientnet-lite0.onnx
+# Prometheus metrics (SNAPMATCH_WORKER_METRICS_HOST=0.0.0.0 to reach them from outside).
+EXPOSE 9100
 CMD ["python", "-m", "worker"]
 
 # ---------------------------------------------------------------------------------------------

@@ -61,3 +61,11 @@ lint: $(VENV)/.installed ## ruff and mypy
 
 clean: ## remove the virtualenv, the built model and runtime files
 	rm -rf $(VENV) build var .pytest_cache .mypy_cache .ruff_cache
+
+# --- Postman collection ---------------------------------------------------------------------
+BASE_URL ?= http://127.0.0.1:8000
+.PHONY: postman
+postman: ## run the Postman collection with newman against a running `make run` (BASE_URL)
+	scripts/newman.sh run docs/postman/snapmatch.postman_collection.json \
+		--environment docs/postman/snapmatch.postman_environment.json \
+		--working-dir docs/postman/files --env-var baseUrl=$(BASE_URL)

@@ -8,12 +8,14 @@ import aio_pika
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 
+from app.metrics import GatewayMetrics
 from config import Settings
 from contracts.queue import TASK_CONTENT_TYPE, TASK_MESSAGE_TYPE, task_queue_arguments
 
 logger = logging.getLogger(__name__)
 
 _RECONNECT_INTERVAL_SECONDS = 2.0
+_QUEUE_COUNTS_TIMEOUT_SECONDS = 2.0
 
 
 class BrokerUnavailableError(Exception):
@@ -24,8 +26,9 @@ class TaskPublisher:
     """Connects in the background and keeps reconnecting, so the gateway starts (and reports
     not-ready) even while RabbitMQ is down, and recovers on its own when it returns."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: GatewayMetrics | None = None) -> None:
         self._settings = settings
+        self._metrics = metrics or GatewayMetrics()
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
         self._connector: asyncio.Task[None] | None = None
@@ -76,6 +79,10 @@ class TaskPublisher:
 
     async def publish(self, body: bytes, *, task_id: str) -> None:
         """Return only once the broker has confirmed the persistent message."""
+        with self._metrics.time_publish():
+            await self._publish(body, task_id=task_id)
+
+    async def _publish(self, body: bytes, *, task_id: str) -> None:
         channel = self._channel
         if channel is None or not self.is_ready:
             raise BrokerUnavailableError("not connected to RabbitMQ")
@@ -99,6 +106,28 @@ class TaskPublisher:
             raise BrokerUnavailableError(f"RabbitMQ refused the task: {exc}") from exc
         except (AMQPError, OSError, ConnectionError, RuntimeError) as exc:
             raise BrokerUnavailableError(f"RabbitMQ connection problem: {exc}") from exc
+
+    async def queue_counts(self) -> tuple[int, int] | None:
+        """(ready messages, consumers) of the task queue, or None when the broker is away.
+
+        A passive declare on a short-lived channel of its own: the publishing channel is
+        never put at risk by a failed declare.
+        """
+        connection = self._connection
+        if connection is None or not self.is_ready:
+            return None
+        try:
+            async with asyncio.timeout(_QUEUE_COUNTS_TIMEOUT_SECONDS):
+                channel = await connection.channel(publisher_confirms=False)
+                try:
+                    queue = await channel.declare_queue(self._settings.task_queue, passive=True)
+                    result = queue.declaration_result
+                    return int(result.message_count or 0), int(result.consumer_count or 0)
+                finally:
+                    await channel.close()
+        except (TimeoutError, AMQPError, OSError, ConnectionError, RuntimeError) as exc:
+            logger.warning("cannot read the task queue's counts: %s", exc)
+            return None
 
     async def close(self) -> None:
         if self._connector is not None and not self._connector.done():

@@ -1,16 +1,16 @@
 """Every response: a request id (echoed and logged), security headers, one access-log line.
 
 The request id is the client's ``X-Request-ID`` when it is a short token, otherwise a fresh one;
-it is kept in a context variable so that every log record written while serving the request
-carries it (see :class:`RequestIdLogFilter`).
+it is bound into structlog's context variables, so every log line written while serving the
+request carries it.
 """
 
 import logging
 import re
 import time
 import uuid
-from contextvars import ContextVar
 
+import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,7 +19,6 @@ from app.errors import internal_error_response
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("app.access")
@@ -38,16 +37,8 @@ SECURITY_HEADERS = {
 _DOCS_PATHS = ("/docs", "/redoc")
 
 
-class RequestIdLogFilter(logging.Filter):
-    """Adds ``request_id`` to every log record (``-`` outside a request)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
-
-
 def current_request_id() -> str:
-    return request_id_var.get()
+    return str(structlog.contextvars.get_contextvars().get("request_id", "-"))
 
 
 class HttpHygieneMiddleware:
@@ -62,7 +53,7 @@ class HttpHygieneMiddleware:
             dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
         )
         request_id = offered if _VALID_REQUEST_ID.match(offered) else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
         status_sent = False
@@ -97,4 +88,4 @@ class HttpHygieneMiddleware:
                 status,
                 (time.perf_counter() - started) * 1000,
             )
-            request_id_var.reset(token)
+            structlog.contextvars.reset_contextvars(**tokens)

@@ -1,23 +1,24 @@
 """Gateway application factory: one publisher, one result store, one token verifier."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.routes import health, predict, results
+from app.api.routes import health, metrics, predict, results
 from app.app_check import APP_CHECK_HEADER, AppCheckVerifier
 from app.auth import TokenVerifier
 from app.body_limit import BodySizeLimitMiddleware
 from app.broker import TaskPublisher
 from app.errors import install_error_handlers
-from app.http_hygiene import REQUEST_ID_HEADER, HttpHygieneMiddleware, RequestIdLogFilter
+from app.http_hygiene import REQUEST_ID_HEADER, HttpHygieneMiddleware
 from app.idempotency import IdempotencyStore
+from app.metrics import GatewayMetrics, MetricsMiddleware
 from app.rate_limit import UserRateLimiter
 from app.result_store import ResultStore
 from config import Settings, get_settings
+from config.structured_logging import configure_logging
 
 # Room for the multipart envelope around the file itself.
 _MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -25,13 +26,14 @@ _MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    gateway_metrics = GatewayMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.verifier = TokenVerifier(settings)
         app.state.store = ResultStore(settings)
-        app.state.publisher = TaskPublisher(settings)
+        app.state.publisher = TaskPublisher(settings, gateway_metrics)
         # --- abuse resistance
         app.state.app_check = (
             AppCheckVerifier(app.state.verifier.app) if settings.app_check_enabled else None
@@ -60,10 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD_BYTES,
     )
     _add_http_hygiene(app, settings)
+    # Added last, so outermost: it also counts what the body limit and the hygiene layer answer.
+    app.state.metrics = gateway_metrics
+    app.add_middleware(MetricsMiddleware, metrics=gateway_metrics)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(predict.router)
     app.include_router(results.router)
+    app.include_router(metrics.router)
     return app
 
 
@@ -87,17 +93,13 @@ def main() -> None:
     import uvicorn
 
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RequestIdLogFilter())
+    configure_logging(settings.log_level, process="gateway")
     uvicorn.run(
         create_app(settings),
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # keep the JSON logging configured above
         timeout_graceful_shutdown=10,
         access_log=False,  # app.access logs each request with its request id
         server_header=False,  # don't advertise the server software

@@ -5,6 +5,7 @@ dependencies (authentication, rate limit) have run: an unauthenticated upload is
 its body being parsed. The OpenAPI request body is declared by hand (:data:`OPENAPI_BODY`).
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.errors import APIError
 
 IMAGE_FIELD = "image"
+FCM_TOKEN_FIELD = "fcm_token"  # noqa: S105 - a form field name, not a secret
 # One file plus a few small fields is all a client needs to send.
 MAX_FILES = 1
 MAX_FIELDS = 8
@@ -33,7 +35,14 @@ OPENAPI_BODY: dict[str, Any] = {
                         "type": "string",
                         "format": "binary",
                         "description": "The photo: JPEG, PNG, WebP or HEIC/HEIF.",
-                    }
+                    },
+                    FCM_TOKEN_FIELD: {
+                        "type": "string",
+                        "description": "Optional FCM registration token of this device: when "
+                        "the result is ready a data message `{task_id, status, result_url}` is "
+                        "pushed to it (if the server has push enabled). Polling works either "
+                        "way. Limited like every text field (`SNAPMATCH_MAX_FORM_FIELD_BYTES`).",
+                    },
                 },
             }
         }
@@ -41,8 +50,14 @@ OPENAPI_BODY: dict[str, Any] = {
 }
 
 
-async def read_image_field(request: Request, *, max_bytes: int, max_field_bytes: int) -> bytes:
-    """The bytes of the ``image`` file part, at most ``max_bytes`` of them (else 413)."""
+@dataclass(frozen=True, slots=True)
+class Upload:
+    image: bytes
+    fcm_token: str  # empty when the client wants no push
+
+
+async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int) -> Upload:
+    """The ``image`` file part (at most ``max_bytes``, else 413) and the optional FCM token."""
     try:
         form = await request.form(
             max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=max_field_bytes
@@ -59,14 +74,18 @@ async def read_image_field(request: Request, *, max_bytes: int, max_field_bytes:
         raise APIError(
             422, "missing_image", f"send the photo as a file in the multipart field {IMAGE_FIELD!r}"
         )
-    unexpected = sorted(set(form.keys()) - {IMAGE_FIELD})
+    unexpected = sorted(set(form.keys()) - {IMAGE_FIELD, FCM_TOKEN_FIELD})
     if unexpected:
         raise APIError(
             422,
             "unexpected_field",
-            f"the form may only hold the file {IMAGE_FIELD!r}; remove {', '.join(unexpected)}",
+            f"the form may only hold the file {IMAGE_FIELD!r} and the text {FCM_TOKEN_FIELD!r}; "
+            f"remove {', '.join(unexpected)}",
         )
+    fcm_token = form.get(FCM_TOKEN_FIELD, "")
+    if not isinstance(fcm_token, str):
+        raise APIError(422, "malformed_form", f"{FCM_TOKEN_FIELD!r} must be a text field")
     data = await image.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise APIError(413, "payload_too_large", f"the image exceeds {max_bytes} bytes")
-    return data
+    return Upload(image=data, fcm_token=fcm_token.strip())

@@ -168,6 +168,23 @@ class Settings(BaseSettings):
             return self.environment is Environment.PRODUCTION
         return self.auth_check_revoked
 
+    # --- Operations: metrics and push ---------------------------------------------------------
+    worker_metrics_host: str = Field(
+        "127.0.0.1", description="Address of the worker's Prometheus endpoint."
+    )
+    worker_metrics_port: int = Field(
+        9100,
+        ge=0,
+        le=65535,
+        description="Port of the worker's Prometheus endpoint (`/metrics`); 0 disables it. "
+        "Each worker process needs its own.",
+    )
+    push_notifications: bool = Field(
+        False,
+        description="Workers send an FCM data message to the device whose registration token "
+        "came with the upload; needs the service-account credentials of `firebase` mode.",
+    )
+
     @model_validator(mode="after")
     def _refuse_emulator_in_production(self) -> "Settings":
         if self.environment is Environment.PRODUCTION and self.auth_mode is AuthMode.EMULATOR:

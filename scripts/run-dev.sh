@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Auth Emulator (unless one is already up), $WORKERS worker(s) in the background and
 # the gateway in the foreground. Ctrl-C (or SIGTERM) stops everything this script started;
-# workers get SIGTERM and finish the tasks they hold.
+# workers get SIGTERM and finish the tasks they hold. Worker i serves its metrics on port 9100+i.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +23,9 @@ if ! scripts/auth-emulator.sh status >/dev/null 2>&1; then
 fi
 
 for i in $(seq 1 "${WORKERS:-1}"); do
-    SNAPMATCH_WORKER_HEARTBEAT_FILE="/tmp/snapmatch-worker-$i.alive" "$PY" -m worker &
+    SNAPMATCH_WORKER_HEARTBEAT_FILE="/tmp/snapmatch-worker-$i.alive" \
+        SNAPMATCH_WORKER_METRICS_PORT="$((9100 + i))" \
+        "$PY" -m worker &
     workers+=("$!")
 done
 "$PY" -m app

@@ -98,3 +98,18 @@ def test_dockerignore_keeps_secrets_out() -> None:
     assert rules and rules[0] == "*", ".dockerignore should be an allow-list starting with '*'"
     reincluded = [rule for rule in rules if rule.startswith("!")]
     assert not [rule for rule in reincluded if "secret" in rule or ".env" in rule], reincluded
+
+
+@pytest.mark.parametrize("service", ["gateway", "worker"])
+def test_app_services_are_limited_checked_and_non_root(empty_env_file: Path, service: str) -> None:
+    resolved: dict[str, Any] = yaml.safe_load(compose(empty_env_file, "config"))
+    spec = resolved["services"][service]
+    assert spec["healthcheck"]["test"], f"{service} has no healthcheck"
+    limits = spec["deploy"]["resources"]["limits"]
+    assert limits.get("cpus") and limits.get("memory"), f"{service} limits: {limits}"
+    target = spec["build"]["target"]
+    # The runtime stage both app images build on switches to the unprivileged user.
+    stages = re.split(r"^FROM ", DOCKERFILE.read_text(), flags=re.MULTILINE)
+    runtime = next(stage for stage in stages if re.match(r"\S+ AS runtime\b", stage))
+    assert re.search(r"^USER snapmatch$", runtime, flags=re.MULTILINE)
+    assert any(re.match(rf"runtime AS {target}\b", stage) for stage in stages), target

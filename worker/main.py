@@ -6,9 +6,12 @@ import sys
 from types import FrameType
 
 from config import get_settings
+from config.structured_logging import configure_logging
 from worker.classifier import Classifier
 from worker.consumer import TaskConsumer
-from worker.processor import TaskProcessor
+from worker.metrics import WorkerMetrics, serve_metrics
+from worker.processor import TaskObserver, TaskProcessor
+from worker.push import PushNotifier, firebase_messaging_app
 from worker.result_writer import ResultWriter
 
 logger = logging.getLogger("worker")
@@ -16,9 +19,7 @@ logger = logging.getLogger("worker")
 
 def main() -> int:
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, process="worker")
     # pika narrates every connection step at INFO; its warnings and errors still show.
     logging.getLogger("pika").setLevel(logging.WARNING)
     if not settings.model_path.is_file():
@@ -35,8 +36,22 @@ def main() -> int:
         "model %s (%s) loaded from %s", classifier.name, classifier.version, settings.model_path
     )
 
+    metrics = WorkerMetrics()
+    metrics.set_model(classifier.name, classifier.version)
+    metrics_server = serve_metrics(
+        metrics, host=settings.worker_metrics_host, port=settings.worker_metrics_port
+    )
+    observers: list[TaskObserver] = [metrics]
+    notifier = None
+    if settings.push_notifications:
+        notifier = PushNotifier(firebase_messaging_app(settings), metrics)
+        observers.append(notifier)
+        logger.info("push notifications enabled")
+
     writer = ResultWriter(settings)
-    processor = TaskProcessor(classifier, writer, max_attempts=settings.queue_delivery_limit)
+    processor = TaskProcessor(
+        classifier, writer, max_attempts=settings.queue_delivery_limit, observers=observers
+    )
     consumer = TaskConsumer(settings, processor)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -49,6 +64,10 @@ def main() -> int:
         consumer.run()
     finally:
         writer.close()
+        if notifier is not None:
+            notifier.close()
+        if metrics_server is not None:
+            metrics_server[0].shutdown()
     return 0
 
 

@@ -2,6 +2,7 @@
 free of any RabbitMQ detail so it can be tested on its own."""
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -9,6 +10,7 @@ from typing import Protocol
 
 from google.protobuf.message import DecodeError
 
+from config.structured_logging import bind_task
 from contracts.results import (
     Failure,
     FailureCode,
@@ -38,6 +40,15 @@ class ResultStore(Protocol):
     def put(self, record: TaskRecord) -> None: ...
 
 
+class TaskObserver(Protocol):
+    """Told about the work as it happens (metrics, push notifications). Observers must not
+    raise; if one does, it is logged and the task's outcome stands."""
+
+    def batch_started(self, size: int) -> None: ...
+
+    def task_finished(self, task: TaskMessage, record: TaskRecord) -> None: ...
+
+
 class Outcome(Enum):
     STORED = "stored"  # a new terminal result was written
     ALREADY_DONE = "already_done"  # a redelivery of a task whose result exists
@@ -58,10 +69,18 @@ class TaskProcessor:
     answer is failed without running the model again, since it keeps killing workers.
     """
 
-    def __init__(self, classifier: ImageClassifier, store: ResultStore, *, max_attempts: int):
+    def __init__(
+        self,
+        classifier: ImageClassifier,
+        store: ResultStore,
+        *,
+        max_attempts: int,
+        observers: Sequence[TaskObserver] = (),
+    ):
         self._classifier = classifier
         self._store = store
         self._max_attempts = max_attempts
+        self._observers = tuple(observers)
 
     def handle(self, delivery: Delivery) -> Outcome:
         try:
@@ -74,7 +93,10 @@ class TaskProcessor:
         if not task.task_id or not task.owner_uid:
             logger.error("dropping a TaskMessage without task id or owner")
             return Outcome.DROPPED
+        with bind_task(task.task_id, owner_uid=task.owner_uid):
+            return self._handle_task(task, delivery)
 
+    def _handle_task(self, task: TaskMessage, delivery: Delivery) -> Outcome:
         existing = self._store.get(task.task_id)
         if existing is not None and existing.is_terminal:
             logger.info("task %s already has a result; acknowledging redelivery", task.task_id)
@@ -84,7 +106,15 @@ class TaskProcessor:
         record = self._run(task, attempt)
         self._store.put(record)
         logger.info("task %s %s (attempt %d)", task.task_id, record.status.value, record.attempts)
+        self._notify(lambda observer: observer.task_finished(task, record))
         return Outcome.STORED
+
+    def _notify(self, call: Callable[[TaskObserver], None]) -> None:
+        for observer in self._observers:
+            try:
+                call(observer)
+            except Exception:
+                logger.exception("observer %r failed; the result stands", observer)
 
     def _run(self, task: TaskMessage, attempt: int) -> TaskRecord:
         started = utc_now()
@@ -105,6 +135,7 @@ class TaskProcessor:
                 FailureCode.UNKNOWN_MODEL,
                 f"model {task.model!r} is not served; this worker runs {self._classifier.name!r}",
             )
+        self._notify(lambda observer: observer.batch_started(1))
         try:
             outcome = self._classifier.classify(task.image)
         except ImageTooLargeError as exc:

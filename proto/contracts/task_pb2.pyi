@@ -9,17 +9,19 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TaskMessage(_message.Message):
-    __slots__ = ("task_id", "owner_uid", "image", "content_type", "submitted_at", "model")
+    __slots__ = ("task_id", "owner_uid", "image", "content_type", "submitted_at", "model", "fcm_token")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_UID_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBMITTED_AT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    FCM_TOKEN_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     owner_uid: str
     image: bytes
     content_type: str
     submitted_at: _timestamp_pb2.Timestamp
     model: str
-    def __init__(self, task_id: _Optional[str] = ..., owner_uid: _Optional[str] = ..., image: _Optional[bytes] = ..., content_type: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
+    fcm_token: str
+    def __init__(self, task_id: _Optional[str] = ..., owner_uid: _Optional[str] = ..., image: _Optional[bytes] = ..., content_type: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., model: _Optional[str] = ..., fcm_token: _Optional[str] = ...) -> None: ...

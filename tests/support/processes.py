@@ -42,6 +42,8 @@ def base_env(queue: str, **overrides: str) -> dict[str, str]:
         SNAPMATCH_REDIS_URL=REDIS_URL,
         SNAPMATCH_TASK_QUEUE=queue,
         SNAPMATCH_MODEL_PATH=str(MODEL_PATH),
+        # Workers get a free port each from Stack.start_worker; elsewhere no fixed port is taken.
+        SNAPMATCH_WORKER_METRICS_PORT="0",
         PYTHONUNBUFFERED="1",
         # The suite's clients upload and poll far faster than a phone; the rate-limit tests
         # set their own budgets.
@@ -66,6 +68,7 @@ class Process:
     name: str
     popen: subprocess.Popen[bytes]
     log_path: Path
+    metrics_port: int = 0  # a worker's Prometheus port (0: none)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -164,9 +167,17 @@ class Stack:
     def start_worker(self, **extra_env: str) -> Process:
         index = len(self.workers) + 1
         heartbeat = self.log_dir / f"worker-{self.queue}-{index}.alive"
-        env = self.env() | {"SNAPMATCH_WORKER_HEARTBEAT_FILE": str(heartbeat)} | extra_env
+        env = (
+            self.env()
+            | {
+                "SNAPMATCH_WORKER_HEARTBEAT_FILE": str(heartbeat),
+                "SNAPMATCH_WORKER_METRICS_PORT": str(free_port()),
+            }
+            | extra_env
+        )
         consumers_before = queue_counts(self.queue)[1]
         worker = spawn(f"worker-{self.queue}-{index}", "worker", env, self.log_dir)
+        worker.metrics_port = int(env["SNAPMATCH_WORKER_METRICS_PORT"])
         self.workers.append(worker)
 
         def consuming() -> bool:

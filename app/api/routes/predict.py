@@ -1,10 +1,10 @@
 """POST /predict: accept a photo, queue it, answer at once with a task id."""
 
 import contextlib
-import logging
 import uuid
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Header, Request, Response, status
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -15,12 +15,13 @@ from app.broker import BrokerUnavailableError
 from app.errors import RETRY_LATER, APIError
 from app.idempotency import IdempotencyKeyReusedError, IdempotencyUnavailableError, fingerprint
 from app.result_store import ResultStoreUnavailableError
-from app.upload_form import OPENAPI_BODY, read_image_field
+from app.upload_form import OPENAPI_BODY, read_upload
 from app.uploads import inspect_image
+from config.structured_logging import task_fields
 from contracts.results import TaskRecord, TaskStatus, utc_now
 from contracts.task_pb2 import TaskMessage
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 router = APIRouter(tags=["predictions"])
 
@@ -77,14 +78,17 @@ async def create_prediction(
     idempotency_key: Annotated[str | None, _IDEMPOTENCY_KEY] = None,
 ) -> TaskAccepted:
     # Read only now: authentication and the rate limit have passed.
-    data = await read_image_field(
+    upload = await read_upload(
         request,
         max_bytes=settings.max_upload_bytes,
         max_field_bytes=settings.max_form_field_bytes,
     )
+    data = upload.image
     info = inspect_image(data, max_pixels=settings.max_image_pixels)
 
     task_id = str(uuid.uuid4())
+    # Every later line of this request carries the task id and the user's pseudonym.
+    structlog.contextvars.bind_contextvars(**task_fields(task_id, user.uid))
     submitted_at = utc_now()
     pending = TaskRecord(
         task_id=task_id, owner_uid=user.uid, status=TaskStatus.PENDING, submitted_at=submitted_at
@@ -130,12 +134,13 @@ async def create_prediction(
         image=data,
         content_type=info.content_type,
         submitted_at=timestamp,
+        fcm_token=upload.fcm_token,
     )
     try:
         await publisher.publish(message.SerializeToString(), task_id=task_id)
     except BrokerUnavailableError as exc:
         # If Redis is down too, the pending marker and the key binding simply expire.
-        logger.warning("task %s not queued: %s", task_id, exc)
+        logger.warning("task not queued", reason=str(exc))
         with contextlib.suppress(ResultStoreUnavailableError):
             await store.discard(task_id)
         if idempotency_key is not None:
@@ -145,6 +150,12 @@ async def create_prediction(
         raise APIError(
             503, "broker_unavailable", "the task queue is unavailable; retry later", RETRY_LATER
         ) from exc
+    logger.info(
+        "task queued",
+        bytes=len(data),
+        content_type=info.content_type,
+        push=bool(upload.fcm_token),
+    )
     return _accepted(request, response, task_id, replayed=False)
 
 

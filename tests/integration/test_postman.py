@@ -1,0 +1,92 @@
+"""The Postman collection in docs/postman/, run by newman against a live gateway and worker.
+
+A failing assertion in the collection fails this test; the second test proves it by pointing
+the collection at a gateway that cannot accept uploads.
+"""
+
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.emulator import DEFAULT_HOST as AUTH_EMULATOR_HOST
+from tests.support.emulator import unique_email
+from tests.support.processes import REPO_ROOT, Stack, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+POSTMAN_DIR = REPO_ROOT / "docs" / "postman"
+COLLECTION = POSTMAN_DIR / "snapmatch.postman_collection.json"
+ENVIRONMENT = POSTMAN_DIR / "snapmatch.postman_environment.json"
+NEWMAN = REPO_ROOT / "scripts" / "newman.sh"
+
+
+def run_newman(base_url: str, report: Path) -> tuple[int, str, dict[str, Any]]:
+    """Run the collection as a Postman user would, with the environment's URLs pointed at
+    the test's gateway and emulator and a fresh user; returns (exit code, CLI output, report)."""
+    auth_base = f"http://{AUTH_EMULATOR_HOST}/identitytoolkit.googleapis.com"
+    cmd = [
+        str(NEWMAN), "run", str(COLLECTION),
+        "--environment", str(ENVIRONMENT),
+        "--env-var", f"baseUrl={base_url}",
+        "--env-var", f"authBaseUrl={auth_base}",
+        "--env-var", f"email={unique_email('postman')}",
+        "--working-dir", str(POSTMAN_DIR / "files"),
+        "--reporters", "cli,json",
+        "--reporter-json-export", str(report),
+        "--timeout-request", "30000",
+        "--color", "off",
+        "--disable-unicode",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=280, check=False)
+    output = proc.stdout + proc.stderr
+    assert report.is_file(), f"newman wrote no report (exit {proc.returncode}):\n{output}"
+    return proc.returncode, output, json.loads(report.read_text())
+
+
+def _failed_assertions(report: dict[str, Any]) -> list[str]:
+    return [
+        f"{failure['source']['name']} / {failure['error'].get('test')}: "
+        f"{failure['error']['message']}"
+        for failure in report["run"]["failures"]
+    ]
+
+
+def test_the_postman_collection_passes_against_a_live_stack(stack: Stack, tmp_path: Path) -> None:
+    code, output, report = run_newman(stack.base_url, tmp_path / "newman.json")
+    assert code == 0, output
+    stats = report["run"]["stats"]
+    assert stats["assertions"]["failed"] == 0 and stats["requests"]["failed"] == 0, output
+    assert stats["testScripts"]["failed"] == 0 and stats["prerequestScripts"]["failed"] == 0
+    assert stats["assertions"]["total"] >= 30, output
+    executed = {e["item"]["name"] for e in report["run"]["executions"]}
+    collection = json.loads(COLLECTION.read_text())
+    every_request = {item["name"] for folder in collection["item"] for item in folder["item"]}
+    assert executed == every_request
+    print(output)  # newman's per-request results and summary table, shown with `pytest -s`
+
+
+@pytest.fixture
+def gateway_without_redis(tmp_path: Path) -> Iterator[Stack]:
+    stack = Stack(
+        queue=f"tasks-{uuid.uuid4().hex[:8]}",
+        log_dir=tmp_path,
+        env_overrides={"SNAPMATCH_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
+    )
+    stack.start_gateway(probe="/health")
+    yield stack
+    stack.stop()
+
+
+def test_a_failing_assertion_fails_the_newman_run(
+    gateway_without_redis: Stack, tmp_path: Path
+) -> None:
+    code, output, report = run_newman(gateway_without_redis.base_url, tmp_path / "newman.json")
+    assert code != 0, output
+    failures = _failed_assertions(report)
+    assert any("200 ready" in failure for failure in failures), failures
+    assert any("202 queued" in failure for failure in failures), failures

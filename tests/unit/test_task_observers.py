@@ -1,0 +1,89 @@
+"""The processor tells its observers (metrics, push) about finished tasks; a failing observer
+never changes the task's outcome."""
+
+import pytest
+
+from contracts.results import TaskRecord, TaskStatus
+from contracts.task_pb2 import TaskMessage
+from tests.unit.test_processor import MemoryStore, ScriptedClassifier, _message
+from worker.metrics import WorkerMetrics
+from worker.preprocess import UndecodableImageError
+from worker.processor import Delivery, Outcome, TaskProcessor
+
+
+class RecordingObserver:
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+        self.finished: list[tuple[str, TaskStatus]] = []
+
+    def batch_started(self, size: int) -> None:
+        self.batches.append(size)
+
+    def task_finished(self, task: TaskMessage, record: TaskRecord) -> None:
+        self.finished.append((task.task_id, record.status))
+
+
+class BrokenObserver:
+    def batch_started(self, size: int) -> None:
+        raise RuntimeError("observer bug")
+
+    def task_finished(self, task: TaskMessage, record: TaskRecord) -> None:
+        raise RuntimeError("observer bug")
+
+
+def test_observers_hear_of_each_stored_result_once() -> None:
+    observer = RecordingObserver()
+    processor = TaskProcessor(
+        ScriptedClassifier(), MemoryStore(), max_attempts=5, observers=[observer]
+    )
+    processor.handle(Delivery(_message("t-1"), 0))
+    processor.handle(Delivery(_message("t-1"), 1))  # redelivery: no second notification
+    assert observer.batches == [1]
+    assert observer.finished == [("t-1", TaskStatus.DONE)]
+
+
+def test_a_failing_observer_does_not_change_the_stored_result() -> None:
+    store = MemoryStore()
+    recorder = RecordingObserver()
+    processor = TaskProcessor(
+        ScriptedClassifier(), store, max_attempts=5, observers=[BrokenObserver(), recorder]
+    )
+    assert processor.handle(Delivery(_message("t-2"), 0)) is Outcome.STORED
+    assert store.records["t-2"].status is TaskStatus.DONE
+    assert recorder.finished == [("t-2", TaskStatus.DONE)]
+
+
+def _sample(metrics: WorkerMetrics, name: str, labels: dict[str, str] | None = None) -> float:
+    value = metrics.registry.get_sample_value(name, labels or {})
+    return 0.0 if value is None else value
+
+
+def test_worker_metrics_count_statuses_and_observe_stage_timings() -> None:
+    metrics = WorkerMetrics()
+    metrics.set_model("efficientnet-lite0", "0123456789ab")
+    ok = TaskProcessor(ScriptedClassifier(), MemoryStore(), max_attempts=5, observers=[metrics])
+    bad = TaskProcessor(
+        ScriptedClassifier(UndecodableImageError("truncated")),
+        MemoryStore(),
+        max_attempts=5,
+        observers=[metrics],
+    )
+    ok.handle(Delivery(_message("a"), 0))
+    ok.handle(Delivery(_message("b"), 0))
+    bad.handle(Delivery(_message("c"), 0))
+
+    assert _sample(metrics, "snapmatch_worker_tasks_total", {"status": "done"}) == 2
+    assert _sample(metrics, "snapmatch_worker_tasks_total", {"status": "failed"}) == 1
+    assert (
+        _sample(metrics, "snapmatch_worker_task_failures_total", {"code": "undecodable_image"}) == 1
+    )
+    assert _sample(metrics, "snapmatch_worker_inference_seconds_count") == 2
+    assert _sample(metrics, "snapmatch_worker_inference_seconds_sum") == pytest.approx(
+        0.008
+    )  # 2 x 4 ms
+    assert _sample(metrics, "snapmatch_worker_preprocess_seconds_sum") == pytest.approx(0.006)
+    assert _sample(metrics, "snapmatch_worker_queue_wait_seconds_count") == 2
+    assert _sample(metrics, "snapmatch_worker_batch_size_count") == 3
+    assert _sample(metrics, "snapmatch_worker_batch_size_bucket", {"le": "1.0"}) == 3
+    model = {"name": "efficientnet-lite0", "version": "0123456789ab"}
+    assert _sample(metrics, "snapmatch_worker_model_info", model) == 1
