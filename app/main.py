@@ -65,5 +65,5 @@ def main() -> None:
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=settings.gateway_shutdown_timeout_seconds,
     )

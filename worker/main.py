@@ -7,7 +7,7 @@ from types import FrameType
 
 from config import get_settings
 from worker.classifier import Classifier
-from worker.consumer import TaskConsumer
+from worker.consumer import QueueMismatchError, TaskConsumer
 from worker.processor import TaskProcessor
 from worker.result_writer import ResultWriter
 
@@ -36,7 +36,7 @@ def main() -> int:
     )
 
     writer = ResultWriter(settings)
-    processor = TaskProcessor(classifier, writer, max_attempts=settings.queue_delivery_limit)
+    processor = TaskProcessor(classifier, writer, delivery_limit=settings.queue_delivery_limit)
     consumer = TaskConsumer(settings, processor)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -47,6 +47,9 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     try:
         consumer.run()
+    except QueueMismatchError as exc:
+        logger.error("%s", exc)
+        return 3
     finally:
         writer.close()
     return 0

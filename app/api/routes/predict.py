@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from app.api.deps import CurrentUser, PublisherDep, SettingsDep, StoreDep
 from app.api.schemas import ErrorBody, TaskAccepted
-from app.broker import BrokerUnavailableError
+from app.broker import BrokerUnavailableError, QueueFullError
 from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStoreUnavailableError
 from app.uploads import inspect_image
@@ -23,7 +23,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "File or image dimensions over the limit."},
     415: {"model": ErrorBody, "description": "Not a JPEG, PNG or WebP image."},
     422: {"model": ErrorBody, "description": "Empty, corrupt or missing `image` field."},
-    503: {"model": ErrorBody, "description": "Broker or result store unavailable; retry later."},
+    503: {
+        "model": ErrorBody,
+        "description": "Broker or result store unavailable, or the queue is full "
+        "(`queue_full`); retry after `Retry-After` seconds.",
+    },
 }
 
 
@@ -77,7 +81,8 @@ async def create_prediction(
         # If Redis is down too, the pending marker simply expires.
         with contextlib.suppress(ResultStoreUnavailableError):
             await store.discard(task_id)
-        raise APIError(503, "broker_unavailable", str(exc), RETRY_LATER) from exc
+        code = "queue_full" if isinstance(exc, QueueFullError) else "broker_unavailable"
+        raise APIError(503, code, str(exc), RETRY_LATER) from exc
 
     result_url = str(request.url_for("get_result", task_id=task_id).path)
     response.headers["Location"] = result_url
