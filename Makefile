@@ -15,6 +15,7 @@ TEST_REDIS_DB ?= 1
 export TEST_VHOST TEST_REDIS_DB
 
 .PHONY: help run test token model proto lint services tools emulator emulator-stop clean
+.PHONY: migrate-queue chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -42,11 +43,18 @@ emulator: ## start the Firebase Auth Emulator if it is not running
 emulator-stop: ## stop the Auth Emulator started by `make emulator`
 	scripts/auth-emulator.sh stop
 
-run: $(VENV)/.installed $(MODEL) services ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
+run: $(VENV)/.installed $(MODEL) services migrate-queue ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
 	WORKERS=$(WORKERS) scripts/run-dev.sh
 
 test: $(VENV)/.installed $(MODEL) tools services emulator ## the whole suite against the real services
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+migrate-queue: $(VENV)/.installed ## re-create the task queue if its arguments changed (keeps waiting tasks)
+	$(PY) -m worker.queue_migration
+
+chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under worker kills and broker/Redis restarts; prints the loss table
+	scripts/ensure-services.sh snapmatch-chaos >/dev/null
+	$(PY) scripts/chaos.py
 
 token: ## print an ID token for EMAIL from the Auth Emulator (use with make -s)
 	@$(PY) scripts/dev_token.py --email '$(EMAIL)'

@@ -6,11 +6,20 @@ import logging
 
 import aio_pika
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
-from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
+from aio_pika.exceptions import AMQPError, ChannelPreconditionFailed, DeliveryError, PublishError
+from pamqp.commands import Basic
 
 from app.metrics import GatewayMetrics
 from config import Settings
-from contracts.queue import TASK_CONTENT_TYPE, TASK_MESSAGE_TYPE, task_queue_arguments
+from contracts.queue import (
+    TASK_CONTENT_TYPE,
+    TASK_MESSAGE_TYPE,
+    dead_letter_exchange,
+    dead_letter_queue,
+    dead_letter_queue_arguments,
+    dead_letter_results_queue,
+    task_queue_arguments,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +29,16 @@ _QUEUE_COUNTS_TIMEOUT_SECONDS = 2.0
 
 class BrokerUnavailableError(Exception):
     """The broker did not confirm the message; the client should retry later."""
+
+
+class QueueFullError(BrokerUnavailableError):
+    """The broker nacked the message: the task queue is at its length or size bound."""
+
+
+QUEUE_MISMATCH_HINT = (
+    "queue %r exists with other arguments (declared by an earlier version of snapmatch); "
+    "re-create it with `make migrate-queue`, which keeps the tasks waiting in it"
+)
 
 
 class TaskPublisher:
@@ -49,11 +68,12 @@ class TaskPublisher:
                 )
                 channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
                 assert isinstance(channel, AbstractRobustChannel)
-                await channel.declare_queue(
-                    self._settings.task_queue,
-                    durable=True,
-                    arguments=task_queue_arguments(self._settings.queue_delivery_limit),
-                )
+                await self._declare_topology(channel)
+            except ChannelPreconditionFailed:
+                logger.error(QUEUE_MISMATCH_HINT, self._settings.task_queue)
+                await connection.close()
+                await asyncio.sleep(_RECONNECT_INTERVAL_SECONDS * 5)
+                continue
             except (AMQPError, OSError, ConnectionError) as exc:
                 logger.warning(
                     "RabbitMQ not reachable (%s); retrying in %.0f s",
@@ -65,6 +85,29 @@ class TaskPublisher:
             self._connection, self._channel = connection, channel
             logger.info("connected to RabbitMQ, queue %r declared", self._settings.task_queue)
             return
+
+    async def _declare_topology(self, channel: AbstractRobustChannel) -> None:
+        """The task queue and its dead-letter side (see ``contracts.queue``), declared here too
+        so that no dead letter is dropped before the first worker has started."""
+        queue = self._settings.task_queue
+        exchange = await channel.declare_exchange(
+            dead_letter_exchange(queue), aio_pika.ExchangeType.FANOUT, durable=True
+        )
+        for name in (dead_letter_queue(queue), dead_letter_results_queue(queue)):
+            dead = await channel.declare_queue(
+                name, durable=True, arguments=dead_letter_queue_arguments()
+            )
+            await dead.bind(exchange)
+        await channel.declare_queue(
+            queue,
+            durable=True,
+            arguments=task_queue_arguments(
+                queue,
+                delivery_limit=self._settings.queue_delivery_limit,
+                max_length=self._settings.queue_max_length,
+                max_bytes=self._settings.queue_max_bytes,
+            ),
+        )
 
     @property
     def is_ready(self) -> bool:
@@ -102,7 +145,11 @@ class TaskPublisher:
             )
         except TimeoutError as exc:
             raise BrokerUnavailableError("RabbitMQ did not confirm the task in time") from exc
-        except (DeliveryError, PublishError) as exc:
+        except PublishError as exc:
+            raise BrokerUnavailableError(f"RabbitMQ could not route the task: {exc}") from exc
+        except DeliveryError as exc:
+            if isinstance(exc.frame, Basic.Nack):
+                raise QueueFullError("the task queue is full") from exc
             raise BrokerUnavailableError(f"RabbitMQ refused the task: {exc}") from exc
         except (AMQPError, OSError, ConnectionError, RuntimeError) as exc:
             raise BrokerUnavailableError(f"RabbitMQ connection problem: {exc}") from exc
@@ -136,3 +183,4 @@ class TaskPublisher:
                 await self._connector
         if self._connection is not None:
             await self._connection.close()
+            logger.info("RabbitMQ connection closed")

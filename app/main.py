@@ -100,7 +100,7 @@ def main() -> None:
         port=settings.gateway_port,
         log_level=settings.log_level.lower(),
         log_config=None,  # keep the JSON logging configured above
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=settings.gateway_shutdown_timeout_seconds,
         access_log=False,  # app.access logs each request with its request id
         server_header=False,  # don't advertise the server software
     )

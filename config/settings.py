@@ -68,12 +68,27 @@ class Settings(BaseSettings):
     task_queue: str = Field("tasks", description="Durable quorum queue that carries the jobs.")
     queue_delivery_limit: int = Field(
         5,
-        ge=2,
-        description="Quorum queue `x-delivery-limit`. A task whose processing was interrupted "
-        "(worker crash) this many times minus one ends `failed` instead of being retried.",
+        ge=1,
+        description="Quorum queue `x-delivery-limit`: a task is delivered at most this many "
+        "times plus one. The last delivery records `failed` before running the model; if "
+        "that one is lost too, the task is dead-lettered to `<queue>.dead`.",
     )
     publish_timeout_seconds: float = Field(
         5.0, gt=0, description="How long the gateway waits for the broker's publisher confirm."
+    )
+
+    # --- Backpressure -----------------------------------------------------------------------
+    queue_max_length: int = Field(
+        1000,
+        ge=1,
+        description="Quorum queue `x-max-length`: tasks that may wait. Beyond it RabbitMQ "
+        "refuses the publish and the gateway answers 503 `queue_full` with Retry-After.",
+    )
+    queue_max_bytes: int = Field(
+        2 * 1024**3,
+        ge=1,
+        description="Quorum queue `x-max-length-bytes`: total size of the waiting photos, which "
+        "caps the broker's memory and disk whatever the photo sizes.",
     )
 
     # --- Redis ------------------------------------------------------------------------------
@@ -104,6 +119,12 @@ class Settings(BaseSettings):
     )
     poll_retry_after_seconds: int = Field(
         1, ge=1, description="`Retry-After` sent with a pending result."
+    )
+    gateway_shutdown_timeout_seconds: int = Field(
+        10,
+        ge=1,
+        description="On SIGTERM, how long the gateway lets in-flight requests finish before it "
+        "closes its RabbitMQ and Redis connections and exits.",
     )
 
     # --- Worker -----------------------------------------------------------------------------

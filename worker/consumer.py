@@ -10,9 +10,10 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pika
 import pika.exceptions
@@ -22,13 +23,26 @@ from redis.exceptions import RedisError
 from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential
 
 from config import Settings
-from contracts.queue import task_queue_arguments
-from worker.processor import Delivery, TaskProcessor
+from contracts.queue import (
+    dead_letter_exchange,
+    dead_letter_queue,
+    dead_letter_queue_arguments,
+    dead_letter_results_queue,
+    task_queue_arguments,
+)
+from worker.processor import Delivery, Outcome, TaskProcessor
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _HEARTBEAT_FILE_INTERVAL_SECONDS = 5.0
 _MAX_RECONNECT_WAIT_SECONDS = 30.0
+_MAX_REQUEUE_DELAY_SECONDS = 30.0
+_PRECONDITION_FAILED = 406
+
+
+class QueueMismatchError(Exception):
+    """The queue exists with other arguments; an operator must re-create it."""
 
 
 class TaskConsumer:
@@ -50,6 +64,13 @@ class TaskConsumer:
                 self._consume_once()
                 failures = 0
             except pika.exceptions.AMQPError as exc:
+                if _is_precondition_failed(exc):
+                    self._executor.shutdown(wait=True)
+                    raise QueueMismatchError(
+                        f"queue {self._settings.task_queue!r} exists with other arguments "
+                        "(declared by an earlier version of snapmatch); re-create it with "
+                        f"`make migrate-queue`, which keeps the tasks waiting in it ({exc})"
+                    ) from exc
                 if self._stopping.is_set():
                     break
                 failures += 1
@@ -75,13 +96,13 @@ class TaskConsumer:
         self._connection = connection = pika.BlockingConnection(params)
         try:
             self._channel = channel = connection.channel()
-            channel.queue_declare(
-                self._settings.task_queue,
-                durable=True,
-                arguments=task_queue_arguments(self._settings.queue_delivery_limit),
-            )
+            self._declare_topology(channel)
             channel.basic_qos(prefetch_count=self._settings.worker_prefetch)
             channel.basic_consume(self._settings.task_queue, on_message_callback=self._on_message)
+            channel.basic_consume(
+                dead_letter_results_queue(self._settings.task_queue),
+                on_message_callback=self._on_dead_letter,
+            )
             self._touch_heartbeat_file()
             logger.info(
                 "consuming %r (prefetch %d)",
@@ -96,9 +117,29 @@ class TaskConsumer:
                 connection.close()
             self._connection = self._channel = None
 
+    def _declare_topology(self, channel: BlockingChannel) -> None:
+        """The task queue and its dead-letter exchange and queues (see ``contracts.queue``)."""
+        settings = self._settings
+        queue = settings.task_queue
+        exchange = dead_letter_exchange(queue)
+        channel.exchange_declare(exchange, exchange_type="fanout", durable=True)
+        for dead in (dead_letter_queue(queue), dead_letter_results_queue(queue)):
+            channel.queue_declare(dead, durable=True, arguments=dead_letter_queue_arguments())
+            channel.queue_bind(dead, exchange)
+        channel.queue_declare(
+            queue,
+            durable=True,
+            arguments=task_queue_arguments(
+                queue,
+                delivery_limit=settings.queue_delivery_limit,
+                max_length=settings.queue_max_length,
+                max_bytes=settings.queue_max_bytes,
+            ),
+        )
+
     def _cancel_consumer(self) -> None:
         if self._channel is not None and self._channel.is_open:
-            self._channel.stop_consuming()
+            self._channel.stop_consuming()  # cancels both consumers
 
     def _drain(self, connection: pika.BlockingConnection) -> None:
         """After consuming stopped: let held tasks finish and their acks go out, within bounds."""
@@ -125,17 +166,57 @@ class TaskConsumer:
         self._in_flight.add(future)
         future.add_done_callback(self._in_flight.discard)
 
+    def _on_dead_letter(
+        self,
+        channel: BlockingChannel,
+        method: Basic.Deliver,
+        properties: BasicProperties,
+        body: bytes,
+    ) -> None:
+        future = self._executor.submit(
+            self._process_dead_letter, channel, method.delivery_tag, body
+        )
+        self._in_flight.add(future)
+        future.add_done_callback(self._in_flight.discard)
+
     def _process(self, channel: BlockingChannel, delivery_tag: int, delivery: Delivery) -> None:
         """Runs on the processing thread. Acks only once the result is stored."""
         try:
-            self._handle_with_store_retries(delivery)
+            outcome = self._with_store_retries(self._processor.handle, delivery)
         except Exception:
-            logger.exception("task processing failed; returning the message to the queue")
+            if self._processor.is_last_delivery(delivery):
+                logger.exception("task processing failed on its last delivery; dead-lettering")
+                self._threadsafe(channel, functools.partial(_reject, channel, delivery_tag))
+                return
+            # Back off before the broker redelivers it, so a failing task does not spin.
+            delay = min(_MAX_REQUEUE_DELAY_SECONDS, 0.5 * 2**delivery.delivery_count)
+            logger.exception("task processing failed; returning it to the queue in %.1f s", delay)
+            requeue = functools.partial(_nack_requeue, channel, delivery_tag)
+            self._threadsafe(channel, functools.partial(self._call_later, delay, requeue))
+            return
+        if outcome is Outcome.DROPPED:
+            self._threadsafe(channel, functools.partial(_reject, channel, delivery_tag))
+        else:
+            self._threadsafe(channel, functools.partial(_ack, channel, delivery_tag))
+
+    def _process_dead_letter(
+        self, channel: BlockingChannel, delivery_tag: int, body: bytes
+    ) -> None:
+        """Runs on the processing thread: records ``failed`` for a task the broker gave up on."""
+        try:
+            self._with_store_retries(self._processor.handle_dead_letter, body)
+        except Exception:
+            logger.exception("could not record a dead-lettered task; it stays queued")
             self._threadsafe(channel, functools.partial(_nack_requeue, channel, delivery_tag))
             return
         self._threadsafe(channel, functools.partial(_ack, channel, delivery_tag))
 
-    def _handle_with_store_retries(self, delivery: Delivery) -> None:
+    def _call_later(self, delay: float, callback: Callable[[], None]) -> None:
+        connection = self._connection
+        if connection is not None and connection.is_open:
+            connection.call_later(delay, callback)
+
+    def _with_store_retries(self, handler: Callable[[_T], Outcome], arg: _T) -> Outcome:
         """Redis outages are waited out while holding the message; give up only on shutdown."""
         for attempt in Retrying(
             retry=retry_if_exception_type(RedisError),
@@ -148,7 +229,8 @@ class TaskConsumer:
             ),
         ):
             with attempt:
-                self._processor.handle(delivery)
+                return handler(arg)
+        raise AssertionError("unreachable: tenacity reraises the last error")
 
     def _threadsafe(self, channel: BlockingChannel, callback: Any) -> None:
         connection = self._connection
@@ -172,6 +254,13 @@ class TaskConsumer:
             )
 
 
+def _is_precondition_failed(exc: pika.exceptions.AMQPError) -> bool:
+    return (
+        isinstance(exc, pika.exceptions.ChannelClosedByBroker)
+        and exc.reply_code == _PRECONDITION_FAILED
+    )
+
+
 def _ack(channel: BlockingChannel, delivery_tag: int) -> None:
     if channel.is_open:
         channel.basic_ack(delivery_tag)
@@ -180,3 +269,9 @@ def _ack(channel: BlockingChannel, delivery_tag: int) -> None:
 def _nack_requeue(channel: BlockingChannel, delivery_tag: int) -> None:
     if channel.is_open:
         channel.basic_nack(delivery_tag, requeue=True)
+
+
+def _reject(channel: BlockingChannel, delivery_tag: int) -> None:
+    """Without requeue: RabbitMQ dead-letters the message to ``<queue>.dead``."""
+    if channel.is_open:
+        channel.basic_reject(delivery_tag, requeue=False)

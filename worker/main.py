@@ -8,7 +8,7 @@ from types import FrameType
 from config import get_settings
 from config.structured_logging import configure_logging
 from worker.classifier import Classifier
-from worker.consumer import TaskConsumer
+from worker.consumer import QueueMismatchError, TaskConsumer
 from worker.metrics import WorkerMetrics, serve_metrics
 from worker.processor import TaskObserver, TaskProcessor
 from worker.push import PushNotifier, firebase_messaging_app
@@ -50,7 +50,7 @@ def main() -> int:
 
     writer = ResultWriter(settings)
     processor = TaskProcessor(
-        classifier, writer, max_attempts=settings.queue_delivery_limit, observers=observers
+        classifier, writer, delivery_limit=settings.queue_delivery_limit, observers=observers
     )
     consumer = TaskConsumer(settings, processor)
 
@@ -62,6 +62,9 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     try:
         consumer.run()
+    except QueueMismatchError as exc:
+        logger.error("%s", exc)
+        return 3
     finally:
         writer.close()
         if notifier is not None:

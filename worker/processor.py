@@ -4,7 +4,7 @@ free of any RabbitMQ detail so it can be tested on its own."""
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Protocol
 
@@ -52,7 +52,7 @@ class TaskObserver(Protocol):
 class Outcome(Enum):
     STORED = "stored"  # a new terminal result was written
     ALREADY_DONE = "already_done"  # a redelivery of a task whose result exists
-    DROPPED = "dropped"  # unreadable message: there is no task to answer
+    DROPPED = "dropped"  # unreadable message: there is no task to answer; dead-letter it
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +65,10 @@ class TaskProcessor:
     """Classifies the image and stores the result; idempotent under redelivery.
 
     Store errors propagate (the message must not be acked); image errors become ``failed``
-    results (retrying cannot help); a message delivered ``max_attempts`` times without an
-    answer is failed without running the model again, since it keeps killing workers.
+    results (retrying cannot help). RabbitMQ delivers a message at most ``delivery_limit + 1``
+    times and dead-letters it when the last delivery is returned too. So the last delivery
+    stores ``failed`` *before* running the model: if the image kills this worker as well, its
+    owner still gets a terminal answer; if the model succeeds, ``done`` replaces it.
     """
 
     def __init__(
@@ -74,24 +76,21 @@ class TaskProcessor:
         classifier: ImageClassifier,
         store: ResultStore,
         *,
-        max_attempts: int,
+        delivery_limit: int,
         observers: Sequence[TaskObserver] = (),
     ):
         self._classifier = classifier
         self._store = store
-        self._max_attempts = max_attempts
+        self._delivery_limit = delivery_limit
         self._observers = tuple(observers)
 
+    def is_last_delivery(self, delivery: Delivery) -> bool:
+        """The broker dead-letters this message if it comes back once more."""
+        return delivery.delivery_count >= self._delivery_limit
+
     def handle(self, delivery: Delivery) -> Outcome:
-        try:
-            task = TaskMessage.FromString(delivery.body)
-        except DecodeError:
-            logger.error(
-                "dropping a message that is not a TaskMessage (%d bytes)", len(delivery.body)
-            )
-            return Outcome.DROPPED
-        if not task.task_id or not task.owner_uid:
-            logger.error("dropping a TaskMessage without task id or owner")
+        task = _parse(delivery.body)
+        if task is None:
             return Outcome.DROPPED
         with bind_task(task.task_id, owner_uid=task.owner_uid):
             return self._handle_task(task, delivery)
@@ -103,6 +102,17 @@ class TaskProcessor:
             return Outcome.ALREADY_DONE
 
         attempt = delivery.delivery_count + 1
+        if self.is_last_delivery(delivery):
+            self._store.put(
+                self._failed(
+                    task,
+                    _submitted(task),
+                    attempt,
+                    FailureCode.DELIVERY_LIMIT_EXCEEDED,
+                    f"processing was interrupted {delivery.delivery_count} times; "
+                    "giving up on this image",
+                )
+            )
         record = self._run(task, attempt)
         self._store.put(record)
         logger.info("task %s %s (attempt %d)", task.task_id, record.status.value, record.attempts)
@@ -116,17 +126,35 @@ class TaskProcessor:
             except Exception:
                 logger.exception("observer %r failed; the result stands", observer)
 
+    def handle_dead_letter(self, body: bytes) -> Outcome:
+        """A task RabbitMQ gave up on: make sure its owner gets a terminal answer.
+
+        It normally has one already (the last delivery stored ``failed``); it has none when the
+        worker died between receiving that delivery and storing, e.g. a task prefetched behind
+        one that crashed the worker.
+        """
+        task = _parse(body)
+        if task is None:
+            return Outcome.DROPPED
+        existing = self._store.get(task.task_id)
+        if existing is not None and existing.is_terminal:
+            return Outcome.ALREADY_DONE
+        attempts = self._delivery_limit + 1
+        record = self._failed(
+            task,
+            _submitted(task),
+            attempts,
+            FailureCode.DELIVERY_LIMIT_EXCEEDED,
+            f"the task was not processed in {attempts} deliveries; giving up on this image",
+        )
+        self._store.put(record)
+        logger.warning("task %s failed: dead-lettered after %d deliveries", task.task_id, attempts)
+        self._notify(lambda observer: observer.task_finished(task, record))
+        return Outcome.STORED
+
     def _run(self, task: TaskMessage, attempt: int) -> TaskRecord:
         started = utc_now()
-        submitted = task.submitted_at.ToDatetime(tzinfo=started.tzinfo)
-        if attempt >= self._max_attempts:
-            return self._failed(
-                task,
-                submitted,
-                attempt,
-                FailureCode.DELIVERY_LIMIT_EXCEEDED,
-                f"processing was interrupted {attempt - 1} times; giving up on this image",
-            )
+        submitted = _submitted(task)
         if task.model and task.model != self._classifier.name:
             return self._failed(
                 task,
@@ -136,6 +164,8 @@ class TaskProcessor:
                 f"model {task.model!r} is not served; this worker runs {self._classifier.name!r}",
             )
         self._notify(lambda observer: observer.batch_started(1))
+        # Counted by the chaos run: every line is one execution of the model.
+        logger.info("task %s: running the model (attempt %d)", task.task_id, attempt)
         try:
             outcome = self._classifier.classify(task.image)
         except ImageTooLargeError as exc:
@@ -181,6 +211,22 @@ class TaskProcessor:
 
     def _model_info(self) -> ModelInfo:
         return ModelInfo(name=self._classifier.name, version=self._classifier.version)
+
+
+def _parse(body: bytes) -> TaskMessage | None:
+    try:
+        task = TaskMessage.FromString(body)
+    except DecodeError:
+        logger.error("dropping a message that is not a TaskMessage (%d bytes)", len(body))
+        return None
+    if not task.task_id or not task.owner_uid:
+        logger.error("dropping a TaskMessage without task id or owner")
+        return None
+    return task
+
+
+def _submitted(task: TaskMessage) -> datetime:
+    return task.submitted_at.ToDatetime(tzinfo=UTC)
 
 
 def _ms(delta: timedelta) -> float:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.client import auth, upload
 from tests.support.emulator import SignedInUser
-from tests.support.processes import REPO_ROOT, Stack, base_env, free_port
+from tests.support.processes import REPO_ROOT, Stack, base_env, delete_queue, free_port
 
 
 @pytest.fixture
@@ -28,6 +28,7 @@ def gateway_without(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[
     stack.start_gateway(probe="/health")
     yield stack
     stack.stop()
+    delete_queue(stack.queue)  # declared when RabbitMQ was reachable
 
 
 @pytest.mark.parametrize("gateway_without", ["rabbitmq"], indirect=True)

@@ -12,7 +12,6 @@ from tests.support.processes import (
     TEST_VHOST,
     Stack,
     queue_counts,
-    stored_attempts,
     wait_until,
 )
 
@@ -32,8 +31,10 @@ def test_sigterm_finishes_held_tasks_then_exits_cleanly(
     private_stack.start_worker()
     results = [poll(private_stack.base_url, user.id_token, t) for t in task_ids]
     assert [r["status"] for r in results] == ["done"] * 6
-    # Nothing the first worker held was abandoned and redelivered.
-    assert stored_attempts(task_ids) == [1] * 6
+    # No task ran twice: what the first worker had started it finished and acked. (A message
+    # still in its prefetch buffer goes back unstarted, which RabbitMQ counts as a delivery.)
+    runs = "".join(w.log() for w in private_stack.workers).count(": running the model (")
+    assert runs == 6
 
 
 def test_both_sides_reconnect_after_the_broker_drops_them(

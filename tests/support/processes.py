@@ -14,6 +14,7 @@ import httpx
 import pika
 import redis
 
+from contracts.queue import dead_letter_exchange, dead_letter_queue, dead_letter_results_queue
 from contracts.redis_keys import task_key
 from contracts.results import TaskRecord
 
@@ -114,9 +115,9 @@ def queue_counts(queue: str) -> tuple[int, int]:
         connection.close()
 
 
-def stored_attempts(task_ids: list[str]) -> list[int]:
+def stored_attempts(task_ids: list[str], *, redis_url: str = REDIS_URL) -> list[int]:
     """How many deliveries each task's stored result records (1 = it ran once)."""
-    store = redis.Redis.from_url(REDIS_URL)
+    store = redis.Redis.from_url(redis_url)
     try:
         return [TaskRecord.from_json(store.get(task_key(t))).attempts for t in task_ids]  # type: ignore[arg-type]
     finally:
@@ -124,9 +125,13 @@ def stored_attempts(task_ids: list[str]) -> list[int]:
 
 
 def delete_queue(queue: str) -> None:
+    """Delete a task queue and its dead-letter exchange and queues."""
     connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
     try:
-        connection.channel().queue_delete(queue)
+        channel = connection.channel()
+        for name in (queue, dead_letter_queue(queue), dead_letter_results_queue(queue)):
+            channel.queue_delete(name)
+        channel.exchange_delete(dead_letter_exchange(queue))
     finally:
         connection.close()
 

@@ -55,8 +55,11 @@ def _message(task_id: str = "t-1", model: str = "") -> bytes:
     ).SerializeToString()
 
 
+LIMIT = 5  # deliveries 0..5 happen; the sixth return dead-letters the message
+
+
 def _processor(classifier: ScriptedClassifier, store: MemoryStore) -> TaskProcessor:
-    return TaskProcessor(classifier, store, max_attempts=5)
+    return TaskProcessor(classifier, store, delivery_limit=LIMIT)
 
 
 def test_a_task_is_classified_and_stored_as_done() -> None:
@@ -90,13 +93,71 @@ def test_an_undecodable_image_fails_terminally() -> None:
     assert "truncated" in record.error.message
 
 
-def test_a_task_that_keeps_killing_workers_fails_without_running_the_model() -> None:
-    store, classifier = MemoryStore(), ScriptedClassifier()
-    _processor(classifier, store).handle(Delivery(_message(), delivery_count=4))
+def test_the_last_delivery_records_failed_before_running_the_model() -> None:
+    store = MemoryStore()
+    seen_while_running: list[TaskRecord | None] = []
+
+    class Observing(ScriptedClassifier):
+        def classify(self, data: bytes) -> Classification:
+            seen_while_running.append(store.get("t-1"))
+            return super().classify(data)
+
+    processor = _processor(Observing(), store)
+    assert processor.is_last_delivery(Delivery(_message(), LIMIT))
+    assert not processor.is_last_delivery(Delivery(_message(), LIMIT - 1))
+    processor.handle(Delivery(_message(), delivery_count=LIMIT))
+
+    # Had the model killed the worker, the owner would have been left with this answer...
+    [during] = seen_while_running
+    assert during is not None and during.status is TaskStatus.FAILED
+    assert during.error is not None and during.error.code is FailureCode.DELIVERY_LIMIT_EXCEEDED
+    # ...but it succeeded, so the real result replaced it.
+    record = store.records["t-1"]
+    assert record.status is TaskStatus.DONE
+    assert record.attempts == LIMIT + 1
+
+
+def test_a_last_delivery_that_raises_leaves_the_failed_result() -> None:
+    store = MemoryStore()
+    processor = _processor(ScriptedClassifier(error=RuntimeError("onnxruntime blew up")), store)
+    with pytest.raises(RuntimeError):
+        processor.handle(Delivery(_message(), delivery_count=LIMIT))
     record = store.records["t-1"]
     assert record.status is TaskStatus.FAILED
     assert record.error is not None and record.error.code is FailureCode.DELIVERY_LIMIT_EXCEEDED
+
+
+def test_earlier_deliveries_do_not_record_failed_first() -> None:
+    store = MemoryStore()
+    processor = _processor(ScriptedClassifier(error=RuntimeError("boom")), store)
+    with pytest.raises(RuntimeError):
+        processor.handle(Delivery(_message(), delivery_count=LIMIT - 1))
+    assert store.records == {}
+
+
+def test_a_dead_letter_without_a_result_becomes_failed() -> None:
+    store, classifier = MemoryStore(), ScriptedClassifier()
+    assert _processor(classifier, store).handle_dead_letter(_message()) is Outcome.STORED
+    record = store.records["t-1"]
+    assert record.status is TaskStatus.FAILED
+    assert record.owner_uid == "alice"
+    assert record.error is not None and record.error.code is FailureCode.DELIVERY_LIMIT_EXCEEDED
+    assert record.attempts == LIMIT + 1
     assert classifier.calls == 0
+
+
+def test_a_dead_letter_never_overwrites_a_result() -> None:
+    store = MemoryStore()
+    processor = _processor(ScriptedClassifier(), store)
+    processor.handle(Delivery(_message(), 0))
+    assert processor.handle_dead_letter(_message()) is Outcome.ALREADY_DONE
+    assert store.records["t-1"].status is TaskStatus.DONE
+
+
+def test_an_unreadable_dead_letter_is_dropped() -> None:
+    store = MemoryStore()
+    assert _processor(ScriptedClassifier(), store).handle_dead_letter(b"junk") is Outcome.DROPPED
+    assert store.records == {}
 
 
 def test_an_unknown_model_fails() -> None:

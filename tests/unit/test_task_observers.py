@@ -34,7 +34,7 @@ class BrokenObserver:
 def test_observers_hear_of_each_stored_result_once() -> None:
     observer = RecordingObserver()
     processor = TaskProcessor(
-        ScriptedClassifier(), MemoryStore(), max_attempts=5, observers=[observer]
+        ScriptedClassifier(), MemoryStore(), delivery_limit=5, observers=[observer]
     )
     processor.handle(Delivery(_message("t-1"), 0))
     processor.handle(Delivery(_message("t-1"), 1))  # redelivery: no second notification
@@ -46,7 +46,7 @@ def test_a_failing_observer_does_not_change_the_stored_result() -> None:
     store = MemoryStore()
     recorder = RecordingObserver()
     processor = TaskProcessor(
-        ScriptedClassifier(), store, max_attempts=5, observers=[BrokenObserver(), recorder]
+        ScriptedClassifier(), store, delivery_limit=5, observers=[BrokenObserver(), recorder]
     )
     assert processor.handle(Delivery(_message("t-2"), 0)) is Outcome.STORED
     assert store.records["t-2"].status is TaskStatus.DONE
@@ -61,11 +61,11 @@ def _sample(metrics: WorkerMetrics, name: str, labels: dict[str, str] | None = N
 def test_worker_metrics_count_statuses_and_observe_stage_timings() -> None:
     metrics = WorkerMetrics()
     metrics.set_model("efficientnet-lite0", "0123456789ab")
-    ok = TaskProcessor(ScriptedClassifier(), MemoryStore(), max_attempts=5, observers=[metrics])
+    ok = TaskProcessor(ScriptedClassifier(), MemoryStore(), delivery_limit=5, observers=[metrics])
     bad = TaskProcessor(
         ScriptedClassifier(UndecodableImageError("truncated")),
         MemoryStore(),
-        max_attempts=5,
+        delivery_limit=5,
         observers=[metrics],
     )
     ok.handle(Delivery(_message("a"), 0))

@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from app.api.deps import IdempotencyDep, PublisherDep, SettingsDep, StoreDep, UploadingUser
 from app.api.openapi import error_responses
 from app.api.schemas import TaskAccepted
-from app.broker import BrokerUnavailableError
+from app.broker import BrokerUnavailableError, QueueFullError
 from app.errors import RETRY_LATER, APIError
 from app.idempotency import IdempotencyKeyReusedError, IdempotencyUnavailableError, fingerprint
 from app.result_store import ResultStoreUnavailableError
@@ -33,7 +33,8 @@ _ERRORS = error_responses(
         422: "Empty or corrupt image, no `image` file part, malformed form, or an "
         "`Idempotency-Key` already used with a different photo.",
         429: "Too many uploads by this user; retry after `Retry-After` seconds.",
-        503: "Broker, result store or token verification unavailable; retry later.",
+        503: "Broker, result store or token verification unavailable, or the task queue is "
+        "full (`queue_full`); retry after `Retry-After` seconds.",
     }
 )
 
@@ -146,6 +147,10 @@ async def create_prediction(
         if idempotency_key is not None:
             with contextlib.suppress(IdempotencyUnavailableError):
                 await idempotency.release(owner_uid=user.uid, client_key=idempotency_key)
+        if isinstance(exc, QueueFullError):
+            raise APIError(
+                503, "queue_full", "the task queue is full; retry later", RETRY_LATER
+            ) from exc
         # The broker's own message may name internal hosts: it goes to the log only.
         raise APIError(
             503, "broker_unavailable", "the task queue is unavailable; retry later", RETRY_LATER

@@ -1,0 +1,59 @@
+"""A private redis-server a test may kill and restart without disturbing anything else."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import redis
+
+from tests.support.processes import free_port, wait_until
+
+
+class RedisServer:
+    def __init__(self, work_dir: Path) -> None:
+        binary = shutil.which("redis-server")
+        assert binary is not None, "redis-server is not installed (scripts/ensure-tools.sh)"
+        self._binary = binary
+        self._dir = work_dir
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        log = (self._dir / f"redis-{self.port}.log").open("ab")
+        self._process = subprocess.Popen(
+            [
+                self._binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self._dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(self._answers, timeout=30, what=f"redis-server on port {self.port}")
+
+    def kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(10)
+            self._process = None
+
+    def _answers(self) -> bool:
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
