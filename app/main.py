@@ -6,10 +6,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api.routes import health, predict, results
+from app.api.routes import health, predict, products, results
 from app.auth import TokenVerifier
 from app.body_limit import BodySizeLimitMiddleware
 from app.broker import TaskPublisher
+from app.catalog.service import Catalog
 from app.errors import install_error_handlers
 from app.result_store import ResultStore
 from config import Settings, get_settings
@@ -28,9 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = ResultStore(settings)
         app.state.publisher = TaskPublisher(settings)
         await app.state.publisher.start()
+        app.state.catalog = Catalog(settings)
+        app.state.catalog.start()
         try:
             yield
         finally:
+            await app.state.catalog.close()
             await app.state.publisher.close()
             await app.state.store.close()
             app.state.verifier.close()
@@ -49,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(predict.router)
     app.include_router(results.router)
+    app.include_router(products.router)
     return app
 
 

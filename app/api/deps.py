@@ -7,6 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import AuthenticatedUser, AuthenticationError, TokenVerifier, VerifierUnavailableError
 from app.broker import TaskPublisher
+from app.catalog.service import Catalog
 from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStore
 from config import Settings
@@ -34,10 +35,16 @@ def _verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
+def _catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 PublisherDep = Annotated[TaskPublisher, Depends(_publisher)]
 StoreDep = Annotated[ResultStore, Depends(_store)]
 VerifierDep = Annotated[TokenVerifier, Depends(_verifier)]
+CatalogDep = Annotated[Catalog, Depends(_catalog)]
 
 
 async def _current_user(
