@@ -24,11 +24,16 @@ WORKDIR /src
 
 # Third-party runtime dependencies only, straight from pyproject.toml: this layer is rebuilt
 # when the dependency list changes, not on every source edit.
+# The mariadb connector has no Linux wheel: it compiles against libmariadb-dev, whose build
+# tools are removed again; the runtime library libmariadb3 stays.
 FROM python-base AS deps
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends libmariadb3 libmariadb-dev gcc libc6-dev \
     && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+    && apt-get purge -y --auto-remove libmariadb-dev gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* /tmp/requirements.txt
 
 # The project itself, no extras (packages app, worker, config, contracts <- proto/contracts).
 FROM deps AS runtime

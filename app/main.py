@@ -6,11 +6,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.routes import health, metrics, predict, results
+from app.api.routes import health, metrics, predict, products, results
 from app.app_check import APP_CHECK_HEADER, AppCheckVerifier
 from app.auth import TokenVerifier
 from app.body_limit import BodySizeLimitMiddleware
 from app.broker import TaskPublisher
+from app.catalog.service import Catalog
 from app.errors import install_error_handlers
 from app.http_hygiene import REQUEST_ID_HEADER, HttpHygieneMiddleware
 from app.idempotency import IdempotencyStore
@@ -42,11 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.idempotency = IdempotencyStore(settings)
         # ---
         await app.state.publisher.start()
+        app.state.catalog = Catalog(settings)
+        app.state.catalog.start()
         try:
             yield
         finally:
             await app.state.idempotency.close()
             await app.state.rate_limiter.close()
+            await app.state.catalog.close()
             await app.state.publisher.close()
             await app.state.store.close()
             app.state.verifier.close()
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(predict.router)
     app.include_router(results.router)
     app.include_router(metrics.router)
+    app.include_router(products.router)
     return app
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AmqpDsn, Field, RedisDsn, model_validator
+from pydantic import AmqpDsn, Field, MariaDBDsn, RedisDsn, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -148,6 +148,35 @@ class Settings(BaseSettings):
         Path("/tmp/snapmatch-worker.alive"),  # noqa: S108 - a liveness marker, not a secret
         description="File the worker touches while connected; `python -m worker.healthcheck` "
         "reads it.",
+    )
+
+    # --- Product catalog (MariaDB, read by the gateway) ----------------------------------------
+    database_url: MariaDBDsn = Field(
+        MariaDBDsn("mariadb://snapmatch:snapmatch@127.0.0.1:3306/snapmatch"),
+        description="MariaDB URL of the product catalog: user, password, host, port, database.",
+    )
+    database_pool_size: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Pooled MariaDB connections, and so the catalog queries the gateway runs at "
+        "once (each in a thread).",
+    )
+    database_timeout_seconds: int = Field(
+        2,
+        ge=1,
+        description="Connect, read and write timeout of MariaDB calls, and the longest wait for "
+        "a free pooled connection before answering 503.",
+    )
+    product_matches: int = Field(
+        5, ge=0, le=50, description="Products returned with each result (0 turns matching off)."
+    )
+    product_min_score: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Lowest match score (sum of confidence x category weight) a product needs "
+        "to be returned with a result.",
     )
 
     log_level: str = Field("INFO", description="Python logging level of both processes.")

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Idempotently make sure the local backing services for snapmatch are running,
-# then create the project's RabbitMQ vhost(s) and user.
+# then create the project's RabbitMQ vhost(s) and user (and MariaDB database(s) and user).
 #
-#   scripts/ensure-services.sh [--with-mariadb] [VHOST...]      (default vhost: snapmatch)
-#   make test calls:  scripts/ensure-services.sh snapmatch snapmatch-test
+#   scripts/ensure-services.sh [--with-mariadb] [--database NAME]... [VHOST...]
+#                                                   (default vhost: snapmatch)
+#   make test calls:  scripts/ensure-services.sh --database snapmatch --database snapmatch_test \
+#                         snapmatch snapmatch-test
+#
+# --database NAME (implies --with-mariadb) creates the database NAME (utf8mb4) and grants the
+# MariaDB user all privileges on NAME and on NAME_* (scratch databases of the test suite).
+# The user is created for 127.0.0.1 (TCP) and localhost (socket); root is used over the socket.
 #
 # Only services that are not answering get started. Quiet on success apart from
 # one line per action ("redis: already running", "rabbitmq: started in 7.9 s",
@@ -12,6 +18,8 @@
 # Environment:
 #   SNAPMATCH_RABBITMQ_USER      (default snapmatch)
 #   SNAPMATCH_RABBITMQ_PASSWORD  (default snapmatch; an existing user's password is reset to it)
+#   SNAPMATCH_MARIADB_USER       (default snapmatch)
+#   SNAPMATCH_MARIADB_PASSWORD   (default snapmatch; an existing user's password is reset to it)
 #   ENSURE_SERVICES_TIMEOUT      seconds to wait for a service to come up
 #                                (default: redis 20, rabbitmq 90, mariadb 60)
 set -euo pipefail
@@ -21,6 +29,8 @@ cd "$ROOT"
 
 RMQ_USER="${SNAPMATCH_RABBITMQ_USER:-snapmatch}"
 RMQ_PASSWORD="${SNAPMATCH_RABBITMQ_PASSWORD:-snapmatch}"
+DB_USER="${SNAPMATCH_MARIADB_USER:-snapmatch}"
+DB_PASSWORD="${SNAPMATCH_MARIADB_PASSWORD:-snapmatch}"
 declare -A DEFAULT_TIMEOUT=([redis]=20 [rabbitmq]=90 [mariadb]=60)
 
 # Services checked by default, in order. Adding one later = one word here
@@ -30,9 +40,15 @@ SERVICES=(redis rabbitmq)
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
 VHOSTS=()
+DATABASES=()
 while (($#)); do
     case "$1" in
-        --with-mariadb) SERVICES+=(mariadb) ;;
+        --with-mariadb) [[ " ${SERVICES[*]} " == *" mariadb "* ]] || SERVICES+=(mariadb) ;;
+        --database)
+            (($# > 1)) || { echo "ensure-services: --database needs a name" >&2; exit 2; }
+            [[ " ${SERVICES[*]} " == *" mariadb "* ]] || SERVICES+=(mariadb)
+            DATABASES+=("$2")
+            shift ;;
         -h | --help) usage; exit 0 ;;
         --) shift; VHOSTS+=("$@"); break ;;
         -*) echo "ensure-services: unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -138,6 +154,45 @@ mariadb_ready() {
     ! command -v mariadb-admin >/dev/null 2>&1 || as_root mariadb-admin --silent ping >/dev/null 2>&1
 }
 mariadb_logs() { echo /var/log/mysql/error.log; }
+
+# Databases and the application user. Names are restricted to [A-Za-z0-9_] so they can be
+# quoted safely; the password goes through sql_string.
+sql_string() { # sql_string VALUE : VALUE as a single-quoted SQL string literal
+    local s="${1//\\/\\\\}"
+    s="${s//\'/\\\'}"
+    printf "'%s'" "$s"
+}
+mariadb_root() { as_root mariadb --protocol=socket --user=root --batch --skip-column-names "$@"; }
+
+mariadb_provision() {
+    local db sql existing pattern user password host
+    for db in "${DATABASES[@]}"; do
+        [[ "$db" =~ ^[A-Za-z0-9_]{1,48}$ ]] || die "mariadb: invalid database name '$db'"
+    done
+    [[ "$DB_USER" =~ ^[A-Za-z0-9_]{1,32}$ ]] || die "mariadb: invalid user name '$DB_USER'"
+    [[ -n "$DB_PASSWORD" ]] || die "SNAPMATCH_MARIADB_PASSWORD is empty"
+    existing="$(mariadb_root -e 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA' </dev/null)" \
+        || die "mariadb: cannot connect as root over the socket"
+    user="$(sql_string "$DB_USER")"
+    password="$(sql_string "$DB_PASSWORD")"
+    sql=""
+    for host in 127.0.0.1 localhost; do
+        sql+="CREATE USER IF NOT EXISTS $user@'$host' IDENTIFIED BY $password;"
+        sql+="ALTER USER $user@'$host' IDENTIFIED BY $password;"
+    done
+    for db in "${DATABASES[@]}"; do
+        sql+="CREATE DATABASE IF NOT EXISTS \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+        pattern="${db//_/\\_}"
+        for host in 127.0.0.1 localhost; do
+            sql+="GRANT ALL PRIVILEGES ON \`$pattern\`.* TO $user@'$host';"
+            sql+="GRANT ALL PRIVILEGES ON \`$pattern\\_%\`.* TO $user@'$host';"
+        done
+    done
+    mariadb_root <<<"$sql" >/dev/null || die "mariadb: provisioning failed"
+    for db in "${DATABASES[@]}"; do
+        grep -qx -- "$db" <<<"$existing" || echo "mariadb: database $db created (user $DB_USER)"
+    done
+}
 
 # ---------------------------------------------------------------- generic start/wait
 
@@ -269,3 +324,4 @@ for svc in "${SERVICES[@]}"; do
     ensure "$svc"
 done
 rabbitmq_provision
+((${#DATABASES[@]} == 0)) || mariadb_provision

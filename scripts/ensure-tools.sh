@@ -5,8 +5,9 @@
 #   scripts/ensure-tools.sh
 set -euo pipefail
 
-# The one list to extend (e.g. libmariadb-dev later).
-PACKAGES=(docker-compose)
+# The one list to extend. libmariadb-dev: headers and mariadb_config for building the mariadb
+# connector (no Linux wheel on PyPI).
+PACKAGES=(docker-compose libmariadb-dev)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

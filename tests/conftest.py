@@ -9,6 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.catalog.database import connect
+from app.catalog.migrations import migrate
+from app.catalog.seed import SeedCatalog, apply_seed, load_seed
+from tests.support.catalog import settings_for
 from tests.support.emulator import SignedInUser, sign_up, unique_email
 from tests.support.processes import MODEL_PATH, Stack, delete_queue
 
@@ -66,6 +70,19 @@ def private_stack(built_model: Path, tmp_path: Path) -> Iterator[Stack]:
     yield stack
     stack.stop()
     delete_queue(stack.queue)
+
+
+@pytest.fixture(scope="session")
+def seeded_catalog() -> SeedCatalog:
+    """The suite's catalog database, migrated and loaded with the seed catalog."""
+    seed = load_seed()
+    connection = connect(settings_for())
+    try:
+        migrate(connection)
+        apply_seed(connection, seed)
+    finally:
+        connection.close()
+    return seed
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from app.app_check import (
 )
 from app.auth import AuthenticatedUser, AuthenticationError, TokenVerifier, VerifierUnavailableError
 from app.broker import TaskPublisher
+from app.catalog.service import Catalog
 from app.errors import RETRY_LATER, APIError
 from app.idempotency import IdempotencyStore
 from app.rate_limit import RateLimitExceeded, RateLimitScope, UserRateLimiter
@@ -53,11 +54,17 @@ def _idempotency(request: Request) -> IdempotencyStore:
     return idempotency
 
 
+def _catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 PublisherDep = Annotated[TaskPublisher, Depends(_publisher)]
 StoreDep = Annotated[ResultStore, Depends(_store)]
 VerifierDep = Annotated[TokenVerifier, Depends(_verifier)]
 IdempotencyDep = Annotated[IdempotencyStore, Depends(_idempotency)]
+CatalogDep = Annotated[Catalog, Depends(_catalog)]
 
 
 async def _current_user(

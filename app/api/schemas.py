@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.catalog.models import ProductMatch
 from contracts.results import Failure, ModelInfo, Prediction, TaskRecord, TaskStatus, Timings
 
 
@@ -36,10 +37,28 @@ class TaskResult(BaseModel):
     error: Failure | None
     submitted_at: datetime
     completed_at: datetime | None
+    products: list[ProductMatch] = Field(
+        default_factory=list,
+        description="Catalog products that fit the predictions, best first; empty when nothing "
+        "fits (or the task failed).",
+    )
+    products_status: Literal["ok", "unavailable"] = Field(
+        "ok",
+        description="`unavailable`: the catalog could not be reached, so `products` is empty "
+        "for now; the labels are complete and a later poll may bring products.",
+    )
 
     @classmethod
-    def from_record(cls, record: TaskRecord) -> "TaskResult":
-        return cls.model_validate(record.model_dump(exclude={"owner_uid", "attempts"}))
+    def from_record(
+        cls,
+        record: TaskRecord,
+        products: list[ProductMatch] | None = None,
+        products_status: Literal["ok", "unavailable"] = "ok",
+    ) -> "TaskResult":
+        fields = record.model_dump(exclude={"owner_uid", "attempts"})
+        return cls.model_validate(
+            fields | {"products": products or [], "products_status": products_status}
+        )
 
 
 class Health(BaseModel):
@@ -47,5 +66,7 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "unavailable"]
-    checks: dict[str, str] = Field(examples=[{"rabbitmq": "ok", "redis": "ok"}])
+    status: Literal["ready", "degraded", "unavailable"] = Field(
+        description="`degraded` (still 200): uploads and results work, the catalog does not."
+    )
+    checks: dict[str, str] = Field(examples=[{"rabbitmq": "ok", "redis": "ok", "mariadb": "ok"}])

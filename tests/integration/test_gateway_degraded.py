@@ -35,10 +35,9 @@ def gateway_without(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[
 def test_without_rabbitmq(gateway_without: Stack, user: SignedInUser, coffee_jpeg: bytes) -> None:
     ready = httpx.get(f"{gateway_without.base_url}/ready")
     assert ready.status_code == 503
-    assert ready.json() == {
-        "status": "unavailable",
-        "checks": {"rabbitmq": "down: not connected", "redis": "ok"},
-    }
+    assert ready.json()["status"] == "unavailable"
+    checks = ready.json()["checks"]
+    assert (checks["rabbitmq"], checks["redis"]) == ("down: not connected", "ok")
     started = time.monotonic()
     response = upload(gateway_without.base_url, user.id_token, coffee_jpeg)
     assert time.monotonic() - started < 2.0
@@ -51,7 +50,8 @@ def test_without_rabbitmq(gateway_without: Stack, user: SignedInUser, coffee_jpe
 def test_without_redis(gateway_without: Stack, user: SignedInUser, coffee_jpeg: bytes) -> None:
     ready = httpx.get(f"{gateway_without.base_url}/ready")
     assert ready.status_code == 503
-    assert ready.json()["checks"] == {"rabbitmq": "ok", "redis": "down: no answer to PING"}
+    checks = ready.json()["checks"]
+    assert (checks["rabbitmq"], checks["redis"]) == ("ok", "down: no answer to PING")
 
     response = upload(gateway_without.base_url, user.id_token, coffee_jpeg)
     assert response.status_code == 503

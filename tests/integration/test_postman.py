@@ -42,7 +42,7 @@ def run_newman(base_url: str, report: Path) -> tuple[int, str, dict[str, Any]]:
         "--color", "off",
         "--disable-unicode",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=280, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     output = proc.stdout + proc.stderr
     assert report.is_file(), f"newman wrote no report (exit {proc.returncode}):\n{output}"
     return proc.returncode, output, json.loads(report.read_text())

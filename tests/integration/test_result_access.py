@@ -71,5 +71,8 @@ def test_probes_need_no_token(stack: Stack) -> None:
     assert httpx.get(f"{stack.base_url}/health").json() == {"status": "ok"}
     ready = httpx.get(f"{stack.base_url}/ready")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"rabbitmq": "ok", "redis": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"rabbitmq": "ok", "redis": "ok", "mariadb": "ok"},
+    }
     assert httpx.get(f"{stack.base_url}/openapi.json").status_code == 200

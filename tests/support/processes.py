@@ -25,6 +25,9 @@ TEST_VHOST = os.environ.get("TEST_VHOST", "snapmatch-test")
 AMQP_URL = f"amqp://snapmatch:snapmatch@127.0.0.1:5672/{TEST_VHOST}"
 REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '1')}"
 MODEL_PATH = REPO_ROOT / "build" / "model" / "efficientnet-lite0.onnx"
+# The catalog database (`make test TEST_DB=...`; scripts/ensure-services.sh creates it).
+TEST_DB = os.environ.get("TEST_DB", "snapmatch_test")
+DATABASE_URL = f"mariadb://snapmatch:snapmatch@127.0.0.1:3306/{TEST_DB}"
 
 
 def free_port() -> int:
@@ -41,6 +44,7 @@ def base_env(queue: str, **overrides: str) -> dict[str, str]:
         SNAPMATCH_AUTH_MODE="emulator",
         SNAPMATCH_AMQP_URL=AMQP_URL,
         SNAPMATCH_REDIS_URL=REDIS_URL,
+        SNAPMATCH_DATABASE_URL=DATABASE_URL,
         SNAPMATCH_TASK_QUEUE=queue,
         SNAPMATCH_MODEL_PATH=str(MODEL_PATH),
         # Workers get a free port each from Stack.start_worker; elsewhere no fixed port is taken.
@@ -151,7 +155,8 @@ class Stack:
         return base_env(self.queue, **self.env_overrides)
 
     def start_gateway(self, *, probe: str = "/ready") -> Process:
-        """Start the gateway and wait until ``probe`` answers 200 (/health: merely up)."""
+        """Start the gateway and wait until ``probe`` answers 200 (/health: merely up; /ready:
+        every dependency, the catalog included)."""
         port = free_port()
         env = self.env() | {"SNAPMATCH_GATEWAY_PORT": str(port)}
         self.gateway = spawn(f"gateway-{self.queue}", "app", env, self.log_dir)
@@ -162,9 +167,13 @@ class Stack:
             if not self.gateway.alive:
                 raise RuntimeError(f"gateway exited:\n{self.gateway.log()}")
             try:
-                return httpx.get(f"{self.base_url}{probe}", timeout=1).status_code == 200
+                response = httpx.get(f"{self.base_url}{probe}", timeout=1)
             except httpx.HTTPError:
                 return False
+            # /ready answers 200 while merely degraded (catalog down): wait for "ready".
+            return response.status_code == 200 and (
+                probe != "/ready" or response.json().get("status") == "ready"
+            )
 
         wait_until(ready, timeout=60, what=f"the gateway's {probe}")
         return self.gateway

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.deps import PublisherDep, StoreDep
+from app.api.deps import CatalogDep, PublisherDep, StoreDep
 from app.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["operations"])
@@ -18,15 +18,21 @@ async def health() -> Health:
 @router.get(
     "/ready",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "A dependency is down."}},
+    responses={503: {"model": Readiness, "description": "RabbitMQ or Redis is down."}},
     operation_id="getReadiness",
 )
-async def ready(publisher: PublisherDep, store: StoreDep) -> JSONResponse:
-    """200 only when RabbitMQ and Redis both answer; otherwise 503 naming what is down."""
+async def ready(publisher: PublisherDep, store: StoreDep, catalog: CatalogDep) -> JSONResponse:
+    """200 when RabbitMQ and Redis both answer; otherwise 503 naming what is down.
+
+    MariaDB is reported too, but a catalog outage only degrades the service (results come back
+    without products, search answers 503), so it keeps the 200: ``"status": "degraded"``.
+    """
     checks = {
         "rabbitmq": "ok" if publisher.is_ready else "down: not connected",
         "redis": "ok" if await store.ping() else "down: no answer to PING",
     }
     healthy = all(state == "ok" for state in checks.values())
-    body = Readiness(status="ready" if healthy else "unavailable", checks=checks)
+    checks["mariadb"] = await catalog.ping()
+    status = "unavailable" if not healthy else "ready" if checks["mariadb"] == "ok" else "degraded"
+    body = Readiness(status=status, checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)

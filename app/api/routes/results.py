@@ -6,7 +6,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.deps import PollingUser, SettingsDep, StoreDep
+from app.api.deps import CatalogDep, PollingUser, SettingsDep, StoreDep
+from app.api.matches import result_with_products
 from app.api.openapi import error_responses
 from app.api.schemas import TaskNotReady, TaskResult
 from app.errors import RETRY_LATER, APIError
@@ -49,7 +50,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="Poll for a task's result",
 )
 async def get_result(
-    task_id: uuid.UUID, user: PollingUser, settings: SettingsDep, store: StoreDep
+    task_id: uuid.UUID,
+    user: PollingUser,
+    settings: SettingsDep,
+    store: StoreDep,
+    catalog: CatalogDep,
 ) -> TaskResult | JSONResponse:
     key = str(task_id)
     try:
@@ -71,4 +76,4 @@ async def get_result(
             status_code=404,
             headers={"Retry-After": str(settings.poll_retry_after_seconds)},
         )
-    return TaskResult.from_record(record)
+    return await result_with_products(record, catalog)
