@@ -12,6 +12,7 @@ from app.body_limit import BodySizeLimitMiddleware
 from app.broker import TaskPublisher
 from app.errors import install_error_handlers
 from app.result_store import ResultStore
+from app.result_waiter import ResultNotifier
 from config import Settings, get_settings
 
 # Room for the multipart envelope around the file itself.
@@ -28,9 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = ResultStore(settings)
         app.state.publisher = TaskPublisher(settings)
         await app.state.publisher.start()
+        app.state.notifier = ResultNotifier(settings)
+        app.state.notifier.start()
         try:
             yield
         finally:
+            await app.state.notifier.close()
             await app.state.publisher.close()
             await app.state.store.close()
             app.state.verifier.close()

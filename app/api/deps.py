@@ -9,6 +9,7 @@ from app.auth import AuthenticatedUser, AuthenticationError, TokenVerifier, Veri
 from app.broker import TaskPublisher
 from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStore
+from app.result_waiter import ResultNotifier
 from config import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="Firebase ID token")
@@ -34,10 +35,16 @@ def _verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
+def _notifier(request: Request) -> ResultNotifier:
+    notifier: ResultNotifier = request.app.state.notifier
+    return notifier
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 PublisherDep = Annotated[TaskPublisher, Depends(_publisher)]
 StoreDep = Annotated[ResultStore, Depends(_store)]
 VerifierDep = Annotated[TokenVerifier, Depends(_verifier)]
+NotifierDep = Annotated[ResultNotifier, Depends(_notifier)]
 
 
 async def _current_user(
