@@ -6,6 +6,7 @@ import sys
 from types import FrameType
 
 from config import get_settings
+from worker.batching import MicroBatcher
 from worker.classifier import Classifier
 from worker.consumer import TaskConsumer
 from worker.processor import TaskProcessor
@@ -29,14 +30,29 @@ def main() -> int:
         intra_op_threads=settings.worker_inference_threads,
         top_k=settings.top_k,
         max_pixels=settings.max_image_pixels,
+        provider=settings.worker_execution_provider,
     )
     classifier.warm_up()
     logger.info(
         "model %s (%s) loaded from %s", classifier.name, classifier.version, settings.model_path
     )
+    batcher: MicroBatcher | None = None
+    if settings.worker_batch_max_size > 1:
+        batcher = MicroBatcher(
+            classifier,
+            max_size=settings.worker_batch_max_size,
+            max_wait_s=settings.worker_batch_max_wait_ms / 1000.0,
+        )
+        logger.info(
+            "micro-batching up to %d images, waiting at most %.1f ms",
+            settings.worker_batch_max_size,
+            settings.worker_batch_max_wait_ms,
+        )
 
     writer = ResultWriter(settings)
-    processor = TaskProcessor(classifier, writer, max_attempts=settings.queue_delivery_limit)
+    processor = TaskProcessor(
+        batcher or classifier, writer, max_attempts=settings.queue_delivery_limit
+    )
     consumer = TaskConsumer(settings, processor)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -48,6 +64,8 @@ def main() -> int:
     try:
         consumer.run()
     finally:
+        if batcher is not None:
+            batcher.close()
         writer.close()
     return 0
 
