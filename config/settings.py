@@ -29,6 +29,13 @@ class AuthMode(StrEnum):
     EMULATOR = "emulator"  # Firebase Auth Emulator: unsigned tokens, development only
 
 
+class ExecutionProvider(StrEnum):
+    """Where the worker runs the model."""
+
+    CPU = "cpu"
+    CUDA = "cuda"  # needs the `gpu` extra (onnxruntime-gpu); falls back to CPU when unavailable
+
+
 class Settings(BaseSettings):
     """Configuration read once per process from the environment and ``.env``."""
 
@@ -126,6 +133,11 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long the gateway lets in-flight requests finish before it "
         "closes its RabbitMQ and Redis connections and exits.",
     )
+    result_wait_max_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Cap on `GET /result/{id}?wait=`: the longest a long-poll is held open.",
+    )
 
     # --- Worker -----------------------------------------------------------------------------
     model_path: Path = Field(
@@ -140,6 +152,22 @@ class Settings(BaseSettings):
     )
     worker_inference_threads: int = Field(
         1, ge=0, description="onnxruntime intra-op threads per worker (0 = one per core)."
+    )
+    worker_execution_provider: ExecutionProvider = Field(
+        ExecutionProvider.CPU,
+        description="`cpu` or `cuda` (onnxruntime-gpu; falls back to CPU with a warning).",
+    )
+    worker_batch_max_size: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Micro-batching: most images per model call (1 = off; pays on a GPU, not on "
+        "a small CPU).",
+    )
+    worker_batch_max_wait_ms: float = Field(
+        5.0,
+        ge=0,
+        description="Micro-batching: how long a batch waits for more images after its first.",
     )
     worker_shutdown_timeout_seconds: float = Field(
         30.0, gt=0, description="On SIGTERM, how long a worker may finish in-flight tasks."
@@ -250,6 +278,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "app_check_enabled verifies tokens against Google's App Check keys and needs "
                 "auth_mode=firebase"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _prefetch_fills_a_batch(self) -> "Settings":
+        if self.worker_prefetch < self.worker_batch_max_size:
+            raise ValueError(
+                f"worker_prefetch ({self.worker_prefetch}) must be at least "
+                f"worker_batch_max_size ({self.worker_batch_max_size}), or batches never fill"
             )
         return self
 

@@ -1,9 +1,10 @@
-"""EfficientNet-Lite0 image classification on onnxruntime (CPU)."""
+"""EfficientNet-Lite0 image classification on onnxruntime (CPU, or CUDA when configured)."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from config.settings import ExecutionProvider
 from contracts.results import Prediction
 from worker.postprocess import label_for, softmax, top_k
 from worker.preprocess import CROP_SIZE, DEFAULT_MAX_PIXELS, preprocess
+from worker.providers import log_active, provider_chain
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Classifier:
         intra_op_threads: int,
         top_k: int = 5,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        provider: ExecutionProvider = ExecutionProvider.CPU,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         if intra_op_threads < 0:
             raise ValueError("intra_op_threads must be >= 0 (0 = onnxruntime default)")
@@ -82,13 +87,16 @@ class Classifier:
         self.version = info.version
         self.top_k = top_k
         self._max_pixels = max_pixels
+        # Told the size of every forward pass (metrics), whoever batched the images.
+        self._on_batch = on_batch
         self._input = info.input
         self._output = info.output
         self._session = ort.InferenceSession(
             str(model_path),
             sess_options=_session_options(intra_op_threads),
-            providers=["CPUExecutionProvider"],
+            providers=provider_chain(provider, ort.get_available_providers()),
         )
+        self.provider = log_active(provider, self._session.get_providers())
         inputs = {i.name for i in self._session.get_inputs()}
         outputs = {o.name for o in self._session.get_outputs()}
         if self._input not in inputs or self._output not in outputs:
@@ -104,18 +112,32 @@ class Classifier:
     def classify(self, data: bytes) -> Classification:
         """Classify encoded image bytes. Raises UndecodableImageError for unusable input."""
         started = time.perf_counter()
-        tensor = preprocess(data, max_pixels=self._max_pixels)
+        tensor = self.prepare(data)
         preprocessed = time.perf_counter()
-        logits = self._run(tensor)
+        logits = self.infer(tensor)
         finished = time.perf_counter()
-        ranked = top_k(softmax(logits[0]), self.top_k)
         return Classification(
-            predictions=[
-                Prediction(class_id=i, label=label_for(i), confidence=p) for i, p in ranked
-            ],
+            predictions=self.rank(logits[0]),
             preprocess_ms=(preprocessed - started) * 1000.0,
             inference_ms=(finished - preprocessed) * 1000.0,
         )
+
+    # The three steps of ``classify``, apart, so a micro-batcher can run one model call for
+    # several images (worker.batching).
+    def prepare(self, data: bytes) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """Encoded bytes -> model input of shape [1, 3, 224, 224]."""
+        return preprocess(data, max_pixels=self._max_pixels)
+
+    def infer(self, batch: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, Any]:
+        """Model inputs [N, 3, 224, 224] -> logits [N, 1000]."""
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
+        return self._run(batch)
+
+    def rank(self, logits: np.ndarray[Any, Any]) -> list[Prediction]:
+        """One image's logits -> its top-k labelled predictions."""
+        ranked = top_k(softmax(logits), self.top_k)
+        return [Prediction(class_id=i, label=label_for(i), confidence=p) for i, p in ranked]
 
     def _run(self, tensor: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, Any]:
         outputs = self._session.run([self._output], {self._input: tensor})

@@ -49,7 +49,10 @@ class TaskConsumer:
     def __init__(self, settings: Settings, processor: TaskProcessor) -> None:
         self._settings = settings
         self._processor = processor
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+        # One processing thread, or one per image a micro-batch can hold (worker.batching).
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.worker_batch_max_size, thread_name_prefix="inference"
+        )
         self._stopping = threading.Event()
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
@@ -138,6 +141,14 @@ class TaskConsumer:
         )
 
     def _cancel_consumer(self) -> None:
+        # pika runs this thread-safe callback before dispatching the deliveries read in the
+        # same cycle, and cancelling rejects undispatched deliveries back to the queue (a
+        # needless redelivery). Cancel one cycle later, once they are dispatched and held.
+        connection = self._connection
+        if connection is not None and connection.is_open:
+            connection.call_later(0, self._stop_consuming)
+
+    def _stop_consuming(self) -> None:
         if self._channel is not None and self._channel.is_open:
             self._channel.stop_consuming()  # cancels both consumers
 

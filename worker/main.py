@@ -7,6 +7,7 @@ from types import FrameType
 
 from config import get_settings
 from config.structured_logging import configure_logging
+from worker.batching import MicroBatcher
 from worker.classifier import Classifier
 from worker.consumer import QueueMismatchError, TaskConsumer
 from worker.metrics import WorkerMetrics, serve_metrics
@@ -25,18 +26,32 @@ def main() -> int:
     if not settings.model_path.is_file():
         logger.error("model not found at %s; build it with `make model`", settings.model_path)
         return 2
+    metrics = WorkerMetrics()
     classifier = Classifier(
         settings.model_path,
         intra_op_threads=settings.worker_inference_threads,
         top_k=settings.top_k,
         max_pixels=settings.max_image_pixels,
+        provider=settings.worker_execution_provider,
+        on_batch=metrics.batch_started,
     )
     classifier.warm_up()
     logger.info(
         "model %s (%s) loaded from %s", classifier.name, classifier.version, settings.model_path
     )
+    batcher: MicroBatcher | None = None
+    if settings.worker_batch_max_size > 1:
+        batcher = MicroBatcher(
+            classifier,
+            max_size=settings.worker_batch_max_size,
+            max_wait_s=settings.worker_batch_max_wait_ms / 1000.0,
+        )
+        logger.info(
+            "micro-batching up to %d images, waiting at most %.1f ms",
+            settings.worker_batch_max_size,
+            settings.worker_batch_max_wait_ms,
+        )
 
-    metrics = WorkerMetrics()
     metrics.set_model(classifier.name, classifier.version)
     metrics_server = serve_metrics(
         metrics, host=settings.worker_metrics_host, port=settings.worker_metrics_port
@@ -50,7 +65,10 @@ def main() -> int:
 
     writer = ResultWriter(settings)
     processor = TaskProcessor(
-        classifier, writer, delivery_limit=settings.queue_delivery_limit, observers=observers
+        batcher or classifier,
+        writer,
+        delivery_limit=settings.queue_delivery_limit,
+        observers=observers,
     )
     consumer = TaskConsumer(settings, processor)
 
@@ -66,6 +84,8 @@ def main() -> int:
         logger.error("%s", exc)
         return 3
     finally:
+        if batcher is not None:
+            batcher.close()
         writer.close()
         if notifier is not None:
             notifier.close()

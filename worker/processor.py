@@ -44,8 +44,6 @@ class TaskObserver(Protocol):
     """Told about the work as it happens (metrics, push notifications). Observers must not
     raise; if one does, it is logged and the task's outcome stands."""
 
-    def batch_started(self, size: int) -> None: ...
-
     def task_finished(self, task: TaskMessage, record: TaskRecord) -> None: ...
 
 
@@ -163,7 +161,6 @@ class TaskProcessor:
                 FailureCode.UNKNOWN_MODEL,
                 f"model {task.model!r} is not served; this worker runs {self._classifier.name!r}",
             )
-        self._notify(lambda observer: observer.batch_started(1))
         # Counted by the chaos run: every line is one execution of the model.
         logger.info("task %s: running the model (attempt %d)", task.task_id, attempt)
         try:

@@ -96,9 +96,6 @@ class PushNotifier:
         self._lock = threading.Lock()
         self._closed = False
 
-    def batch_started(self, size: int) -> None:
-        pass
-
     def task_finished(self, task: TaskMessage, record: TaskRecord) -> None:
         if not task.fcm_token:
             return

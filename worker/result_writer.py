@@ -3,7 +3,7 @@
 import redis
 
 from config import Settings
-from contracts.redis_keys import task_key
+from contracts.redis_keys import RESULT_CHANNEL, task_key
 from contracts.results import TaskRecord
 
 
@@ -19,8 +19,12 @@ class ResultWriter:
         return None if raw is None else TaskRecord.from_json(raw)  # type: ignore[arg-type]
 
     def put(self, record: TaskRecord) -> None:
-        """Store a terminal result; it replaces the pending marker and expires after the TTL."""
-        self._redis.set(task_key(record.task_id), record.to_json(), ex=self._ttl)
+        """Store a terminal result (it replaces the pending marker and expires after the TTL),
+        then announce its task id to long-polling gateways; both in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(task_key(record.task_id), record.to_json(), ex=self._ttl)
+        pipe.publish(RESULT_CHANNEL, record.task_id)
+        pipe.execute()
 
     def close(self) -> None:
         self._redis.close()

@@ -18,6 +18,7 @@ from app.errors import RETRY_LATER, APIError
 from app.idempotency import IdempotencyStore
 from app.rate_limit import RateLimitExceeded, RateLimitScope, UserRateLimiter
 from app.result_store import ResultStore
+from app.result_waiter import ResultNotifier
 from config import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="Firebase ID token")
@@ -59,12 +60,18 @@ def _catalog(request: Request) -> Catalog:
     return catalog
 
 
+def _notifier(request: Request) -> ResultNotifier:
+    notifier: ResultNotifier = request.app.state.notifier
+    return notifier
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 PublisherDep = Annotated[TaskPublisher, Depends(_publisher)]
 StoreDep = Annotated[ResultStore, Depends(_store)]
 VerifierDep = Annotated[TokenVerifier, Depends(_verifier)]
 IdempotencyDep = Annotated[IdempotencyStore, Depends(_idempotency)]
 CatalogDep = Annotated[Catalog, Depends(_catalog)]
+NotifierDep = Annotated[ResultNotifier, Depends(_notifier)]
 
 
 async def _current_user(

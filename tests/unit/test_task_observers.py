@@ -13,20 +13,13 @@ from worker.processor import Delivery, Outcome, TaskProcessor
 
 class RecordingObserver:
     def __init__(self) -> None:
-        self.batches: list[int] = []
         self.finished: list[tuple[str, TaskStatus]] = []
-
-    def batch_started(self, size: int) -> None:
-        self.batches.append(size)
 
     def task_finished(self, task: TaskMessage, record: TaskRecord) -> None:
         self.finished.append((task.task_id, record.status))
 
 
 class BrokenObserver:
-    def batch_started(self, size: int) -> None:
-        raise RuntimeError("observer bug")
-
     def task_finished(self, task: TaskMessage, record: TaskRecord) -> None:
         raise RuntimeError("observer bug")
 
@@ -38,7 +31,6 @@ def test_observers_hear_of_each_stored_result_once() -> None:
     )
     processor.handle(Delivery(_message("t-1"), 0))
     processor.handle(Delivery(_message("t-1"), 1))  # redelivery: no second notification
-    assert observer.batches == [1]
     assert observer.finished == [("t-1", TaskStatus.DONE)]
 
 
@@ -83,7 +75,5 @@ def test_worker_metrics_count_statuses_and_observe_stage_timings() -> None:
     )  # 2 x 4 ms
     assert _sample(metrics, "snapmatch_worker_preprocess_seconds_sum") == pytest.approx(0.006)
     assert _sample(metrics, "snapmatch_worker_queue_wait_seconds_count") == 2
-    assert _sample(metrics, "snapmatch_worker_batch_size_count") == 3
-    assert _sample(metrics, "snapmatch_worker_batch_size_bucket", {"le": "1.0"}) == 3
     model = {"name": "efficientnet-lite0", "version": "0123456789ab"}
     assert _sample(metrics, "snapmatch_worker_model_info", model) == 1

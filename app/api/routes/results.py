@@ -1,17 +1,18 @@
 """GET /result/{task_id}: the terminal result, or 404 pending / not_found."""
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CatalogDep, PollingUser, SettingsDep, StoreDep
+from app.api.deps import CatalogDep, NotifierDep, PollingUser, SettingsDep, StoreDep
 from app.api.matches import result_with_products
 from app.api.openapi import error_responses
 from app.api.schemas import TaskNotReady, TaskResult
 from app.errors import RETRY_LATER, APIError
 from app.result_store import ResultStoreUnavailableError
+from app.result_waiter import wait_for_result
 from contracts.results import TaskStatus
 
 router = APIRouter(tags=["predictions"])
@@ -55,10 +56,26 @@ async def get_result(
     settings: SettingsDep,
     store: StoreDep,
     catalog: CatalogDep,
+    notifier: NotifierDep,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            allow_inf_nan=False,
+            description="Long-poll: while the task is pending, hold the request up to this many "
+            "seconds (capped by the server) and answer as soon as the result is stored.",
+        ),
+    ] = 0.0,
 ) -> TaskResult | JSONResponse:
     key = str(task_id)
     try:
-        record = await store.get(key)
+        record = await wait_for_result(
+            store,
+            notifier,
+            key,
+            owner_uid=user.uid,
+            wait_seconds=min(wait, settings.result_wait_max_seconds),
+        )
     except ResultStoreUnavailableError as exc:
         raise APIError(
             503, "result_store_unavailable", "cannot read results now", RETRY_LATER

@@ -1,0 +1,107 @@
+"""The long-poll machinery against the real Redis: the worker's ResultWriter announces a stored
+result and the gateway's one subscription wakes exactly the requests waiting for it."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+from app.result_store import ResultStore
+from app.result_waiter import ResultNotifier, wait_for_result
+from config import Settings
+from contracts.redis_keys import RESULT_CHANNEL
+from contracts.results import TaskRecord, TaskStatus, utc_now
+from tests.support.processes import REDIS_URL
+from worker.result_writer import ResultWriter
+
+
+def _settings() -> Settings:
+    return Settings(redis_url=REDIS_URL)
+
+
+async def _until(predicate: Callable[[], bool], what: str) -> None:
+    for _ in range(600):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def test_an_announcement_wakes_only_the_watchers_of_that_task() -> None:
+    async def scenario() -> tuple[bool, bool]:
+        import redis.asyncio as aioredis
+
+        notifier = ResultNotifier(_settings())
+        notifier.start()
+        publisher = aioredis.Redis.from_url(REDIS_URL)
+        try:
+            await asyncio.wait_for(notifier.subscribed.wait(), 30)
+            mine, other = str(uuid.uuid4()), str(uuid.uuid4())
+            with notifier.watch(mine) as woken, notifier.watch(other) as untouched:
+                await publisher.publish(RESULT_CHANNEL, mine)
+                await asyncio.wait_for(woken.wait(), 30)
+                return woken.is_set(), untouched.is_set()
+        finally:
+            await publisher.aclose()
+            await notifier.close()
+
+    woken, untouched = asyncio.run(scenario())
+    assert woken
+    assert not untouched
+
+
+def test_a_waiting_read_returns_the_result_the_worker_stores() -> None:
+    settings = _settings()
+    task_id = str(uuid.uuid4())
+    pending = TaskRecord(
+        task_id=task_id, owner_uid="uid-1", status=TaskStatus.PENDING, submitted_at=utc_now()
+    )
+    done = pending.model_copy(update={"status": TaskStatus.DONE, "completed_at": utc_now()})
+
+    async def scenario() -> TaskRecord | None:
+        store, notifier, writer = ResultStore(settings), ResultNotifier(settings), None
+        notifier.start()
+        try:
+            await asyncio.wait_for(notifier.subscribed.wait(), 30)
+            await store.add_pending(pending)
+            waiting = asyncio.create_task(
+                wait_for_result(store, notifier, task_id, owner_uid="uid-1", wait_seconds=60)
+            )
+            await _until(lambda: notifier.waiting == 1, "the read to wait")
+            assert not waiting.done()  # still pending: it must not have answered
+            writer = ResultWriter(settings)
+            await asyncio.to_thread(writer.put, done)
+            record = await asyncio.wait_for(waiting, 90)
+            assert notifier.waiting == 0
+            return record
+        finally:
+            if writer is not None:
+                writer.close()
+            await notifier.close()
+            await store.close()
+
+    record = asyncio.run(scenario())
+    assert record is not None
+    assert record.status is TaskStatus.DONE
+    assert record.task_id == task_id
+
+
+def test_a_zero_wait_answers_pending_at_once() -> None:
+    settings = _settings()
+    task_id = str(uuid.uuid4())
+    pending = TaskRecord(
+        task_id=task_id, owner_uid="uid-1", status=TaskStatus.PENDING, submitted_at=utc_now()
+    )
+
+    async def scenario() -> TaskRecord | None:
+        store, notifier = ResultStore(settings), ResultNotifier(settings)
+        try:
+            await store.add_pending(pending)
+            return await wait_for_result(
+                store, notifier, task_id, owner_uid="uid-1", wait_seconds=0
+            )
+        finally:
+            await notifier.close()
+            await store.close()
+
+    record = asyncio.run(scenario())
+    assert record is not None and record.status is TaskStatus.PENDING
