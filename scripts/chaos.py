@@ -147,6 +147,9 @@ class System:
             SNAPMATCH_REDIS_URL=self.redis_url,
             SNAPMATCH_TASK_QUEUE=self.queue,
             SNAPMATCH_LOG_LEVEL="INFO",
+            # One load-generating user: per-user budgets are not what this run puts to the test.
+            SNAPMATCH_UPLOAD_RATE_LIMIT="0",
+            SNAPMATCH_POLL_RATE_LIMIT="0",
             PYTHONUNBUFFERED="1",
         )
         return env
