@@ -30,37 +30,41 @@ _APP_CHECK_TOKEN = Header(
 )
 
 
-def _settings(request: Request) -> Settings:
+# The accessors below are `async def` on purpose: FastAPI runs a plain `def` dependency in its
+# thread pool, and a thread hop per accessor per request cost more than the request's own work.
+
+
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _publisher(request: Request) -> TaskPublisher:
+async def _publisher(request: Request) -> TaskPublisher:
     publisher: TaskPublisher = request.app.state.publisher
     return publisher
 
 
-def _store(request: Request) -> ResultStore:
+async def _store(request: Request) -> ResultStore:
     store: ResultStore = request.app.state.store
     return store
 
 
-def _verifier(request: Request) -> TokenVerifier:
+async def _verifier(request: Request) -> TokenVerifier:
     verifier: TokenVerifier = request.app.state.verifier
     return verifier
 
 
-def _idempotency(request: Request) -> IdempotencyStore:
+async def _idempotency(request: Request) -> IdempotencyStore:
     idempotency: IdempotencyStore = request.app.state.idempotency
     return idempotency
 
 
-def _catalog(request: Request) -> Catalog:
+async def _catalog(request: Request) -> Catalog:
     catalog: Catalog = request.app.state.catalog
     return catalog
 
 
-def _notifier(request: Request) -> ResultNotifier:
+async def _notifier(request: Request) -> ResultNotifier:
     notifier: ResultNotifier = request.app.state.notifier
     return notifier
 
@@ -120,7 +124,7 @@ async def _verify_app_check(app_check: AppCheckVerifier, token: str | None) -> N
 CurrentUser = Annotated[AuthenticatedUser, Depends(_current_user)]
 
 
-def _limiter(request: Request) -> UserRateLimiter:
+async def _limiter(request: Request) -> UserRateLimiter:
     limiter: UserRateLimiter = request.app.state.rate_limiter
     return limiter
 
