@@ -25,7 +25,6 @@ import os
 import platform
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -40,71 +39,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from tests.support.emulator import sign_up, unique_email  # noqa: E402
 from tests.support.processes import Process, free_port, spawn, wait_until  # noqa: E402
+from tests.support.redis_server import RedisServer  # noqa: E402
 
 VHOST = "snapmatch-chaos"
 RUN_LINE = re.compile(r"task (\S+): running the model \(attempt \d+\)")
 
 
 # --------------------------------------------------------------------------- services
-
-
-class PrivateRedis:
-    """redis-server on a free port, AOF with fsync on every write: a SIGKILL loses nothing."""
-
-    def __init__(self, work_dir: Path) -> None:
-        self.port = free_port()
-        self._dir = work_dir
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server") or "redis-server"
-        log = (self._dir / "redis.log").open("ab")
-        self._process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self._dir),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_until(self._answers, timeout=30, what="the private redis-server")
-
-    def kill(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(10)
-            self._process = None
-
-    def _answers(self) -> bool:
-        client = redis.Redis(port=self.port, socket_connect_timeout=1)
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
 
 
 def rabbitmqctl(*args: str, timeout: float = 120) -> None:
@@ -295,7 +242,7 @@ def log(message: str, started: float) -> None:
 def run(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)  # noqa: S311 - picks which worker to kill, not a secret
     work_dir = Path(tempfile.mkdtemp(prefix="snapmatch-chaos-"))
-    redis_server = PrivateRedis(work_dir)
+    redis_server = RedisServer(work_dir, durable=True)
     redis_server.start()
     system = System(
         queue=f"tasks-chaos-{uuid.uuid4().hex[:8]}", log_dir=work_dir, redis_url=redis_server.url

@@ -10,12 +10,15 @@ from tests.support.processes import free_port, wait_until
 
 
 class RedisServer:
-    def __init__(self, work_dir: Path) -> None:
+    """``durable``: an append-only file synced on every write, so a SIGKILL loses nothing."""
+
+    def __init__(self, work_dir: Path, *, durable: bool = False) -> None:
         binary = shutil.which("redis-server")
         assert binary is not None, "redis-server is not installed (scripts/ensure-tools.sh)"
         self._binary = binary
         self._dir = work_dir
         self.port = free_port()
+        self._durable = durable
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -33,8 +36,11 @@ class RedisServer:
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *(
+                    ("--appendonly", "yes", "--appendfsync", "always")
+                    if self._durable
+                    else ("--appendonly", "no")
+                ),
                 "--dir",
                 str(self._dir),
             ],
