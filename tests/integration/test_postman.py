@@ -42,10 +42,23 @@ def run_newman(base_url: str, report: Path) -> tuple[int, str, dict[str, Any]]:
         "--color", "off",
         "--disable-unicode",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired as exc:
+        # A request left open keeps node's event loop, and newman, alive after the summary.
+        pytest.fail(
+            f"newman did not exit within {exc.timeout:.0f} s (report written: "
+            f"{report.is_file()}):\n{_text(exc.stdout)}{_text(exc.stderr)}"
+        )
     output = proc.stdout + proc.stderr
     assert report.is_file(), f"newman wrote no report (exit {proc.returncode}):\n{output}"
     return proc.returncode, output, json.loads(report.read_text())
+
+
+def _text(output: str | bytes | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
 
 
 def _failed_assertions(report: dict[str, Any]) -> list[str]:
