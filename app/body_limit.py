@@ -27,10 +27,8 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            response = error_response(BodyTooLargeError(self.max_body_bytes))
-            # The body is never read, so the connection cannot be reused.
-            response.headers["Connection"] = "close"
-            await response(scope, receive, send)
+            # Never read: CloseUnreadBodyMiddleware closes the connection after this answer.
+            await error_response(BodyTooLargeError(self.max_body_bytes))(scope, receive, send)
             return
 
         received = 0

@@ -19,6 +19,7 @@ from app.metrics import GatewayMetrics, MetricsMiddleware
 from app.rate_limit import UserRateLimiter
 from app.result_store import ResultStore
 from app.result_waiter import ResultNotifier
+from app.unread_body import CloseUnreadBodyMiddleware
 from config import Settings, get_settings
 from config.structured_logging import configure_logging
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD_BYTES,
     )
+    app.add_middleware(CloseUnreadBodyMiddleware)
     _add_http_hygiene(app, settings)
     # Added last, so outermost: it also counts what the body limit and the hygiene layer answer.
     app.state.metrics = gateway_metrics

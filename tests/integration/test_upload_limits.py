@@ -75,6 +75,24 @@ def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(
     assert sent < 9 * MB
 
 
+def test_a_refused_upload_closes_its_connection(stack: Stack) -> None:
+    """Answered before its body was read, an upload must not leave the connection half-used:
+    the server says so and closes it, rather than waiting for the rest of the body forever."""
+    url = urlsplit(stack.base_url)
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(head.encode() + b"--xyz\r\n")  # a start of the body, never the rest
+        received = b""
+        while chunk := sock.recv(65536):  # returns b"" once the server has closed
+            received += chunk
+    status_line, _, rest = received.partition(b"\r\n")
+    assert status_line.split()[1] == b"401"
+    assert b"\r\nconnection: close\r\n" in rest.lower()
+
+
 def _png_header(width: int, height: int) -> bytes:
     """A valid PNG whose IHDR declares ``width`` x ``height``, with a tiny zlib stream of zeros
     that would inflate to the full image: a decompression bomb."""
