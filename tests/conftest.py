@@ -14,7 +14,7 @@ from app.catalog.migrations import migrate
 from app.catalog.seed import SeedCatalog, apply_seed, load_seed
 from tests.support.catalog import settings_for
 from tests.support.emulator import SignedInUser, sign_up, unique_email
-from tests.support.processes import MODEL_PATH, Stack, delete_queue
+from tests.support.processes import MODEL_PATH, Stack, delete_queue, free_port
 
 
 def _jpeg(pixels: np.ndarray, quality: int = 90) -> bytes:
@@ -70,6 +70,19 @@ def private_stack(built_model: Path, tmp_path: Path) -> Iterator[Stack]:
     yield stack
     stack.stop()
     delete_queue(stack.queue)
+
+
+@pytest.fixture
+def gateway_without_redis(tmp_path: Path) -> Iterator[Stack]:
+    """A gateway whose Redis URL points at a closed port (no worker)."""
+    stack = Stack(
+        queue=f"tasks-{uuid.uuid4().hex[:8]}",
+        log_dir=tmp_path,
+        env_overrides={"SNAPMATCH_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
+    )
+    stack.start_gateway(probe="/health")
+    yield stack
+    stack.stop()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@ The stack is shared with other tests, so assertions are on increases between two
 """
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from tests.support.client import auth, poll, upload
 from tests.support.emulator import SignedInUser
 from tests.support.metrics import names, scrape, value
-from tests.support.processes import Stack, free_port
+from tests.support.processes import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -86,18 +84,6 @@ def test_gateway_and_worker_metrics_follow_real_requests(
     model = result["model"]
     assert value(worker_after, "snapmatch_worker_model_info", **model) == 1
     assert "process_resident_memory_bytes" in names(worker_after)
-
-
-@pytest.fixture
-def gateway_without_redis(tmp_path: Path) -> Iterator[Stack]:
-    stack = Stack(
-        queue=f"tasks-{uuid.uuid4().hex[:8]}",
-        log_dir=tmp_path,
-        env_overrides={"SNAPMATCH_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
-    )
-    stack.start_gateway(probe="/health")
-    yield stack
-    stack.stop()
 
 
 def test_503_answers_are_counted_as_retry_later(

@@ -6,8 +6,6 @@ the collection at a gateway that cannot accept uploads.
 
 import json
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ import pytest
 
 from tests.support.emulator import DEFAULT_HOST as AUTH_EMULATOR_HOST
 from tests.support.emulator import unique_email
-from tests.support.processes import REPO_ROOT, Stack, free_port
+from tests.support.processes import REPO_ROOT, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -81,18 +79,6 @@ def test_the_postman_collection_passes_against_a_live_stack(stack: Stack, tmp_pa
     every_request = {item["name"] for folder in collection["item"] for item in folder["item"]}
     assert executed == every_request
     print(output)  # newman's per-request results and summary table, shown with `pytest -s`
-
-
-@pytest.fixture
-def gateway_without_redis(tmp_path: Path) -> Iterator[Stack]:
-    stack = Stack(
-        queue=f"tasks-{uuid.uuid4().hex[:8]}",
-        log_dir=tmp_path,
-        env_overrides={"SNAPMATCH_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
-    )
-    stack.start_gateway(probe="/health")
-    yield stack
-    stack.stop()
 
 
 def test_a_failing_assertion_fails_the_newman_run(
