@@ -7,7 +7,9 @@
 Uploads a photo of an espresso (scikit-image's sample), waits for its result, then times N
 sequential `GET /result/{id}` (a terminal result, so each one also runs the product-match
 query) and N `GET /products/search` over a rotating set of queries, and prints p50/p95/max.
-A measurement, not a test: numbers depend on the machine and on what else runs on it.
+A measurement, not a test: numbers depend on the machine and on what else runs on it. It polls
+far more than one user's budget allows, so start the gateway without the per-user limits:
+`SNAPMATCH_POLL_RATE_LIMIT=0 make run`.
 """
 
 from __future__ import annotations
