@@ -18,6 +18,7 @@ from contracts.queue import (
     dead_letter_queue,
     dead_letter_queue_arguments,
     dead_letter_results_queue,
+    queue_mismatch_hint,
     task_queue_arguments,
 )
 
@@ -33,12 +34,6 @@ class BrokerUnavailableError(Exception):
 
 class QueueFullError(BrokerUnavailableError):
     """The broker nacked the message: the task queue is at its length or size bound."""
-
-
-QUEUE_MISMATCH_HINT = (
-    "queue %r exists with other arguments (declared by an earlier version of snapmatch); "
-    "re-create it with `make migrate-queue`, which keeps the tasks waiting in it"
-)
 
 
 class TaskPublisher:
@@ -70,7 +65,7 @@ class TaskPublisher:
                 assert isinstance(channel, AbstractRobustChannel)
                 await self._declare_topology(channel)
             except ChannelPreconditionFailed:
-                logger.error(QUEUE_MISMATCH_HINT, self._settings.task_queue)
+                logger.error(queue_mismatch_hint(self._settings.task_queue))
                 await connection.close()
                 await asyncio.sleep(_RECONNECT_INTERVAL_SECONDS * 5)
                 continue

@@ -28,6 +28,7 @@ from contracts.queue import (
     dead_letter_queue,
     dead_letter_queue_arguments,
     dead_letter_results_queue,
+    queue_mismatch_hint,
     task_queue_arguments,
 )
 from worker.processor import Delivery, Outcome, TaskProcessor
@@ -70,9 +71,7 @@ class TaskConsumer:
                 if _is_precondition_failed(exc):
                     self._executor.shutdown(wait=True)
                     raise QueueMismatchError(
-                        f"queue {self._settings.task_queue!r} exists with other arguments "
-                        "(declared by an earlier version of snapmatch); re-create it with "
-                        f"`make migrate-queue`, which keeps the tasks waiting in it ({exc})"
+                        f"{queue_mismatch_hint(self._settings.task_queue)} ({exc})"
                     ) from exc
                 if self._stopping.is_set():
                     break

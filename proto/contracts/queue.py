@@ -54,6 +54,14 @@ def task_queue_arguments(
     }
 
 
+def queue_mismatch_hint(queue: str) -> str:
+    """What both processes tell the operator when ``queue`` exists with other arguments."""
+    return (
+        f"queue {queue!r} exists with other arguments (declared by an earlier version of "
+        "snapmatch); re-create it with `make migrate-queue`, which keeps the tasks waiting in it"
+    )
+
+
 def dead_letter_queue_arguments() -> dict[str, Any]:
     """Both dead-letter queues: durable quorum queues that drop their oldest when full."""
     return {
