@@ -172,9 +172,7 @@ class TaskConsumer:
     ) -> None:
         headers: dict[str, Any] = properties.headers or {}
         delivery = Delivery(body=body, delivery_count=int(headers.get("x-delivery-count", 0)))
-        future = self._executor.submit(self._process, channel, method.delivery_tag, delivery)
-        self._in_flight.add(future)
-        future.add_done_callback(self._in_flight.discard)
+        self._submit(functools.partial(self._process, channel, method.delivery_tag, delivery))
 
     def _on_dead_letter(
         self,
@@ -183,9 +181,13 @@ class TaskConsumer:
         properties: BasicProperties,
         body: bytes,
     ) -> None:
-        future = self._executor.submit(
-            self._process_dead_letter, channel, method.delivery_tag, body
+        self._submit(
+            functools.partial(self._process_dead_letter, channel, method.delivery_tag, body)
         )
+
+    def _submit(self, work: Callable[[], None]) -> None:
+        """Hand ``work`` to the processing thread, tracked so that shutdown can wait for it."""
+        future = self._executor.submit(work)
         self._in_flight.add(future)
         future.add_done_callback(self._in_flight.discard)
 
