@@ -14,12 +14,8 @@ from config import Settings
 from contracts.queue import (
     TASK_CONTENT_TYPE,
     TASK_MESSAGE_TYPE,
-    dead_letter_exchange,
-    dead_letter_queue,
-    dead_letter_queue_arguments,
-    dead_letter_results_queue,
     queue_mismatch_hint,
-    task_queue_arguments,
+    task_topology,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,27 +78,19 @@ class TaskPublisher:
             return
 
     async def _declare_topology(self, channel: AbstractRobustChannel) -> None:
-        """The task queue and its dead-letter side (see ``contracts.queue``), declared here too
+        """The task queue and its dead-letter side (``contracts.queue``), declared here too
         so that no dead letter is dropped before the first worker has started."""
-        queue = self._settings.task_queue
-        exchange = await channel.declare_exchange(
-            dead_letter_exchange(queue), aio_pika.ExchangeType.FANOUT, durable=True
-        )
-        for name in (dead_letter_queue(queue), dead_letter_results_queue(queue)):
-            dead = await channel.declare_queue(
-                name, durable=True, arguments=dead_letter_queue_arguments()
+        topology = task_topology(self._settings)
+        for exchange in topology.exchanges:
+            await channel.declare_exchange(
+                exchange.name, aio_pika.ExchangeType(exchange.type), durable=exchange.durable
             )
-            await dead.bind(exchange)
-        await channel.declare_queue(
-            queue,
-            durable=True,
-            arguments=task_queue_arguments(
-                queue,
-                delivery_limit=self._settings.queue_delivery_limit,
-                max_length=self._settings.queue_max_length,
-                max_bytes=self._settings.queue_max_bytes,
-            ),
-        )
+        for queue in topology.queues:
+            declared = await channel.declare_queue(
+                queue.name, durable=queue.durable, arguments=queue.arguments
+            )
+            for exchange_name in queue.bound_to:
+                await declared.bind(exchange_name)
 
     @property
     def is_ready(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,9 +12,10 @@ import numpy as np
 import onnxruntime as ort
 
 from config.settings import ExecutionProvider
+from contracts.model_files import INPUT_SIZE, ModelSidecar
 from contracts.results import Prediction
 from worker.postprocess import label_for, softmax, top_k
-from worker.preprocess import CROP_SIZE, DEFAULT_MAX_PIXELS, preprocess
+from worker.preprocess import DEFAULT_MAX_PIXELS, preprocess
 from worker.providers import log_active, provider_chain
 
 
@@ -24,30 +24,6 @@ class Classification:
     predictions: list[Prediction]
     preprocess_ms: float
     inference_ms: float
-
-
-@dataclass(frozen=True)
-class ModelSidecar:
-    """The sidecar JSON written by ``worker.model_build`` next to the .onnx file."""
-
-    name: str
-    version: str
-    input: str
-    output: str
-
-    @classmethod
-    def load(cls, model_path: Path) -> ModelSidecar:
-        sidecar = model_path.with_name(model_path.name + ".json")
-        try:
-            raw = json.loads(sidecar.read_text(encoding="utf-8"))
-            return cls(
-                name=str(raw["name"]),
-                version=str(raw["version"]),
-                input=str(raw["input"]),
-                output=str(raw["output"]),
-            )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"cannot read model metadata {sidecar}: {exc}") from exc
 
 
 def _session_options(intra_op_threads: int) -> Any:
@@ -107,7 +83,7 @@ class Classifier:
 
     def warm_up(self) -> None:
         """Run once on zeros so the first real request does not pay for lazy initialisation."""
-        self._run(np.zeros((1, 3, CROP_SIZE, CROP_SIZE), dtype=np.float32))
+        self._run(np.zeros((1, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32))
 
     def classify(self, data: bytes) -> Classification:
         """Classify encoded image bytes. Raises UndecodableImageError for unusable input."""

@@ -23,14 +23,7 @@ from redis.exceptions import RedisError
 from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential
 
 from config import Settings
-from contracts.queue import (
-    dead_letter_exchange,
-    dead_letter_queue,
-    dead_letter_queue_arguments,
-    dead_letter_results_queue,
-    queue_mismatch_hint,
-    task_queue_arguments,
-)
+from contracts.queue import PRECONDITION_FAILED, Topology, queue_mismatch_hint, task_topology
 from worker.processor import Delivery, Outcome, TaskProcessor
 
 logger = logging.getLogger(__name__)
@@ -39,7 +32,6 @@ _T = TypeVar("_T")
 _HEARTBEAT_FILE_INTERVAL_SECONDS = 5.0
 _MAX_RECONNECT_WAIT_SECONDS = 30.0
 _MAX_REQUEUE_DELAY_SECONDS = 30.0
-_PRECONDITION_FAILED = 406
 
 
 class QueueMismatchError(Exception):
@@ -98,12 +90,12 @@ class TaskConsumer:
         self._connection = connection = pika.BlockingConnection(params)
         try:
             self._channel = channel = connection.channel()
-            self._declare_topology(channel)
+            topology = task_topology(self._settings)
+            declare_topology(channel, topology)
             channel.basic_qos(prefetch_count=self._settings.worker_prefetch)
-            channel.basic_consume(self._settings.task_queue, on_message_callback=self._on_message)
+            channel.basic_consume(topology.task_queue.name, on_message_callback=self._on_message)
             channel.basic_consume(
-                dead_letter_results_queue(self._settings.task_queue),
-                on_message_callback=self._on_dead_letter,
+                topology.dead_letter_results_queue.name, on_message_callback=self._on_dead_letter
             )
             self._touch_heartbeat_file()
             logger.info(
@@ -118,26 +110,6 @@ class TaskConsumer:
             if connection.is_open:
                 connection.close()
             self._connection = self._channel = None
-
-    def _declare_topology(self, channel: BlockingChannel) -> None:
-        """The task queue and its dead-letter exchange and queues (see ``contracts.queue``)."""
-        settings = self._settings
-        queue = settings.task_queue
-        exchange = dead_letter_exchange(queue)
-        channel.exchange_declare(exchange, exchange_type="fanout", durable=True)
-        for dead in (dead_letter_queue(queue), dead_letter_results_queue(queue)):
-            channel.queue_declare(dead, durable=True, arguments=dead_letter_queue_arguments())
-            channel.queue_bind(dead, exchange)
-        channel.queue_declare(
-            queue,
-            durable=True,
-            arguments=task_queue_arguments(
-                queue,
-                delivery_limit=settings.queue_delivery_limit,
-                max_length=settings.queue_max_length,
-                max_bytes=settings.queue_max_bytes,
-            ),
-        )
 
     def _cancel_consumer(self) -> None:
         # pika runs this thread-safe callback before dispatching the deliveries read in the
@@ -266,10 +238,22 @@ class TaskConsumer:
             )
 
 
+def declare_topology(channel: BlockingChannel, topology: Topology) -> None:
+    """Declare every exchange, queue and binding of ``topology`` (see ``contracts.queue``)."""
+    for exchange in topology.exchanges:
+        channel.exchange_declare(
+            exchange.name, exchange_type=exchange.type, durable=exchange.durable
+        )
+    for queue in topology.queues:
+        channel.queue_declare(queue.name, durable=queue.durable, arguments=queue.arguments)
+        for exchange_name in queue.bound_to:
+            channel.queue_bind(queue.name, exchange_name)
+
+
 def _is_precondition_failed(exc: pika.exceptions.AMQPError) -> bool:
     return (
         isinstance(exc, pika.exceptions.ChannelClosedByBroker)
-        and exc.reply_code == _PRECONDITION_FAILED
+        and exc.reply_code == PRECONDITION_FAILED
     )
 
 

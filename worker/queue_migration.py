@@ -18,11 +18,9 @@ import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
 from config import Settings, get_settings
-from contracts.queue import task_queue_arguments
+from contracts.queue import PRECONDITION_FAILED, task_topology
 
 logger = logging.getLogger("queue_migration")
-
-_PRECONDITION_FAILED = 406
 
 
 class MigrationError(Exception):
@@ -31,13 +29,8 @@ class MigrationError(Exception):
 
 def migrate(settings: Settings) -> int:
     """Return how many waiting tasks were carried over (0 also when nothing had to change)."""
-    queue = settings.task_queue
-    arguments = task_queue_arguments(
-        queue,
-        delivery_limit=settings.queue_delivery_limit,
-        max_length=settings.queue_max_length,
-        max_bytes=settings.queue_max_bytes,
-    )
+    task_queue = task_topology(settings).task_queue
+    queue, arguments = task_queue.name, task_queue.arguments
     connection = pika.BlockingConnection(pika.URLParameters(str(settings.amqp_url)))
     try:
         try:
@@ -45,7 +38,7 @@ def migrate(settings: Settings) -> int:
             logger.info("queue %r is up to date", queue)
             return 0
         except pika.exceptions.ChannelClosedByBroker as exc:
-            if exc.reply_code != _PRECONDITION_FAILED:
+            if exc.reply_code != PRECONDITION_FAILED:
                 raise
         channel = connection.channel()
         channel.confirm_delivery()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pika
 
 from config import Settings
-from contracts.queue import task_queue_arguments
+from contracts.queue import task_topology
 from tests.support.processes import AMQP_URL, REPO_ROOT, base_env, delete_queue, spawn
 
 
@@ -28,13 +28,7 @@ def _old_queue_with_tasks(queue: str, tasks: int) -> None:
 
 def _declare_current(queue: str) -> int:
     """Declare with today's arguments (406 if they differ); return the waiting count."""
-    settings = Settings()
-    arguments = task_queue_arguments(
-        queue,
-        delivery_limit=settings.queue_delivery_limit,
-        max_length=settings.queue_max_length,
-        max_bytes=settings.queue_max_bytes,
-    )
+    arguments = task_topology(Settings(task_queue=queue)).task_queue.arguments
     connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
     try:
         ok = connection.channel().queue_declare(queue, durable=True, arguments=arguments)

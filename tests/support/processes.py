@@ -14,7 +14,8 @@ import httpx
 import pika
 import redis
 
-from contracts.queue import dead_letter_exchange, dead_letter_queue, dead_letter_results_queue
+from config import Settings
+from contracts.queue import task_topology
 from contracts.redis_keys import task_key
 from contracts.results import TaskRecord
 
@@ -133,9 +134,11 @@ def delete_queue(queue: str) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
     try:
         channel = connection.channel()
-        for name in (queue, dead_letter_queue(queue), dead_letter_results_queue(queue)):
-            channel.queue_delete(name)
-        channel.exchange_delete(dead_letter_exchange(queue))
+        topology = task_topology(Settings(task_queue=queue))
+        for declared in topology.queues:
+            channel.queue_delete(declared.name)
+        for exchange in topology.exchanges:
+            channel.exchange_delete(exchange.name)
     finally:
         connection.close()
 

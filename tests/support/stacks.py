@@ -10,7 +10,8 @@ import numpy as np
 import pika
 from PIL import Image
 
-from contracts.queue import dead_letter_queue, dead_letter_results_queue
+from config import Settings
+from contracts.queue import task_topology
 from tests.support.processes import AMQP_URL, Stack, delete_queue, queue_counts
 
 
@@ -28,12 +29,13 @@ def custom_stack(log_dir: Path, **env: str) -> Iterator[Stack]:
 
 def dead_lettered(queue: str) -> int:
     """Messages waiting in the operators' dead-letter queue of ``queue``."""
-    return queue_counts(dead_letter_queue(queue))[0]
+    return queue_counts(task_topology(Settings(task_queue=queue)).dead_letter_queue.name)[0]
 
 
 def awaiting_failure_record(queue: str) -> int:
     """Dead letters no worker has recorded as ``failed`` yet."""
-    return queue_counts(dead_letter_results_queue(queue))[0]
+    topology = task_topology(Settings(task_queue=queue))
+    return queue_counts(topology.dead_letter_results_queue.name)[0]
 
 
 def take_and_drop(queue: str) -> int:
