@@ -12,7 +12,7 @@ operator follow one user's tasks across both processes.
 import hashlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import structlog
@@ -41,10 +41,12 @@ def bind_task(task_id: str, *, owner_uid: str | None = None) -> Iterator[None]:
         yield
 
 
-def configure_logging(level: str, *, process: str) -> None:
-    """Route stdlib logging through structlog's JSON renderer, tagging lines with ``process``."""
+def configure_logging(level: str, *, process: str, processors: Sequence[Processor] = ()) -> None:
+    """Route stdlib logging through structlog's JSON renderer, tagging lines with ``process``
+    (and whatever the extra ``processors`` add, such as the gateway's request id)."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        *processors,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

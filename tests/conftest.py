@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import structlog
 from PIL import Image
 
 from app.catalog.database import connect
@@ -15,6 +16,23 @@ from app.catalog.seed import SeedCatalog, apply_seed, load_seed
 from tests.support.catalog import settings_for
 from tests.support.emulator import SignedInUser, sign_up, unique_email
 from tests.support.processes import MODEL_PATH, Stack, delete_queue, free_port
+
+
+@pytest.fixture(autouse=True)
+def _structlog_through_stdlib() -> None:
+    """Code under test logs with structlog: route it through stdlib logging, as the processes
+    do, so that ``caplog`` sees each line (event and key-value fields in the message)."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.processors.format_exc_info,
+            structlog.processors.KeyValueRenderer(key_order=["event"], sort_keys=True),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
 
 
 def _jpeg(pixels: np.ndarray, quality: int = 90) -> bytes:

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.catalog.matching import Matches
 from app.catalog.models import ProductMatch
 from contracts.results import Failure, ModelInfo, Prediction, TaskRecord, TaskStatus, Timings
 
@@ -49,15 +50,10 @@ class TaskResult(BaseModel):
     )
 
     @classmethod
-    def from_record(
-        cls,
-        record: TaskRecord,
-        products: list[ProductMatch] | None = None,
-        products_status: Literal["ok", "unavailable"] = "ok",
-    ) -> "TaskResult":
+    def from_record(cls, record: TaskRecord, matches: Matches) -> "TaskResult":
         fields = record.model_dump(exclude={"owner_uid", "attempts"})
         return cls.model_validate(
-            fields | {"products": products or [], "products_status": products_status}
+            fields | {"products": matches.products, "products_status": matches.status}
         )
 
 

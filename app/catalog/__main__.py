@@ -1,13 +1,13 @@
 """Command line: ``python -m app.catalog {migrate,seed,setup}`` against SNAPMATCH_DATABASE_URL."""
 
 import argparse
-import logging
 import sys
 
 from app.catalog.database import connect
 from app.catalog.migrations import migrate
 from app.catalog.seed import apply_seed
 from config import get_settings
+from config.structured_logging import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,8 +18,8 @@ def main(argv: list[str] | None = None) -> int:
         help="migrate: apply pending migrations; seed: load the seed catalog; setup: both",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = get_settings()
+    configure_logging(settings.log_level, process="catalog")
     connection = connect(settings)
     try:
         if args.command in ("migrate", "setup"):

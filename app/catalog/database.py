@@ -9,7 +9,6 @@ The pool is filled lazily and topped up after connections die, so the gateway st
 recovers, while MariaDB is down.
 """
 
-import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -19,10 +18,11 @@ from urllib.parse import unquote
 import anyio
 import anyio.to_thread
 import mariadb
+import structlog
 
 from config import Settings
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 T = TypeVar("T")
 

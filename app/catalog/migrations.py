@@ -7,14 +7,14 @@ serialise on a named lock. MariaDB commits DDL implicitly, so keep one change pe
 """
 
 import hashlib
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import mariadb
+import structlog
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -112,16 +112,9 @@ def migrate(connection: mariadb.Connection, migrations: list[Migration] | None =
             )
             connection.commit()
             applied_now.append(migration.version)
-            logger.info("applied migration %04d_%s", migration.version, migration.name)
+            logger.info("migration applied", version=migration.version, name=migration.name)
         return applied_now
     finally:
         cursor.execute("SELECT RELEASE_LOCK(?)", (_LOCK_NAME,))
         cursor.fetchone()
         cursor.close()
-
-
-def is_current(connection: mariadb.Connection, migrations: list[Migration] | None = None) -> bool:
-    """Whether every migration file has been applied."""
-    migrations = load_migrations() if migrations is None else migrations
-    done = applied_versions(connection)
-    return all(m.version in done for m in migrations)

@@ -116,58 +116,9 @@ def apply_seed(connection: mariadb.Connection, seed: SeedCatalog | None = None) 
     cursor = connection.cursor()
     try:
         connection.begin()
-        cursor.execute("SELECT slug, id, name FROM categories")
-        categories = {slug: (int(cid), name) for slug, cid, name in cursor.fetchall()}
-        for category in seed.categories:
-            if category.slug not in categories:
-                cursor.execute(
-                    "INSERT INTO categories (slug, name) VALUES (?, ?)",
-                    (category.slug, category.name),
-                )
-                categories[category.slug] = (int(cursor.lastrowid or 0), category.name)
-                report.categories_added += 1
-            elif categories[category.slug][1] != category.name:
-                cursor.execute(
-                    "UPDATE categories SET name = ? WHERE slug = ?", (category.name, category.slug)
-                )
-                report.categories_updated += 1
-
-        cursor.execute("SELECT category_id, class_id, weight FROM category_classes")
-        mapping: dict[int, dict[int, Decimal]] = {}
-        for category_id, class_id, weight in cursor.fetchall():
-            mapping.setdefault(int(category_id), {})[int(class_id)] = Decimal(weight)
-        for category in seed.categories:
-            category_id = categories[category.slug][0]
-            wanted = {c.id: c.weight for c in category.classes}
-            if mapping.get(category_id, {}) != wanted:
-                cursor.execute("DELETE FROM category_classes WHERE category_id = ?", (category_id,))
-                cursor.executemany(
-                    "INSERT INTO category_classes (category_id, class_id, weight) VALUES (?, ?, ?)",
-                    [(category_id, class_id, weight) for class_id, weight in wanted.items()],
-                )
-                report.mappings_changed += 1
-
-        cursor.execute(f"SELECT sku, {_PRODUCT_COLUMNS} FROM products")  # noqa: S608 - constant
-        existing = {row[0]: _normalise(row[1:]) for row in cursor.fetchall()}
-        for category in seed.categories:
-            category_id = categories[category.slug][0]
-            for product in category.products:
-                row = _product_row(seed, category_id, product)
-                if product.sku not in existing:
-                    cursor.execute(
-                        f"INSERT INTO products (sku, {_PRODUCT_COLUMNS}) "  # noqa: S608
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (product.sku, *row),
-                    )
-                    report.products_added += 1
-                elif existing[product.sku] != _normalise(row):
-                    cursor.execute(
-                        "UPDATE products SET category_id = ?, name = ?, brand = ?, "
-                        "description = ?, price = ?, currency = ?, stock = ?, image_url = ?, "
-                        "attributes = ? WHERE sku = ?",
-                        (*row, product.sku),
-                    )
-                    report.products_updated += 1
+        category_ids = _apply_categories(cursor, seed, report)
+        _apply_class_mappings(cursor, seed, category_ids, report)
+        _apply_products(cursor, seed, category_ids, report)
         connection.commit()
     except BaseException:
         connection.rollback()
@@ -175,6 +126,72 @@ def apply_seed(connection: mariadb.Connection, seed: SeedCatalog | None = None) 
     finally:
         cursor.close()
     return report
+
+
+def _apply_categories(cursor: Any, seed: SeedCatalog, report: SeedReport) -> dict[str, int]:
+    """Insert or rename the seed's categories; return slug -> id of every category."""
+    cursor.execute("SELECT slug, id, name FROM categories")
+    categories = {slug: (int(cid), name) for slug, cid, name in cursor.fetchall()}
+    for category in seed.categories:
+        if category.slug not in categories:
+            cursor.execute(
+                "INSERT INTO categories (slug, name) VALUES (?, ?)",
+                (category.slug, category.name),
+            )
+            categories[category.slug] = (int(cursor.lastrowid or 0), category.name)
+            report.categories_added += 1
+        elif categories[category.slug][1] != category.name:
+            cursor.execute(
+                "UPDATE categories SET name = ? WHERE slug = ?", (category.name, category.slug)
+            )
+            report.categories_updated += 1
+    return {slug: cid for slug, (cid, _) in categories.items()}
+
+
+def _apply_class_mappings(
+    cursor: Any, seed: SeedCatalog, category_ids: dict[str, int], report: SeedReport
+) -> None:
+    """Make each seeded category's class -> weight mapping equal the file's."""
+    cursor.execute("SELECT category_id, class_id, weight FROM category_classes")
+    mapping: dict[int, dict[int, Decimal]] = {}
+    for category_id, class_id, weight in cursor.fetchall():
+        mapping.setdefault(int(category_id), {})[int(class_id)] = Decimal(weight)
+    for category in seed.categories:
+        category_id = category_ids[category.slug]
+        wanted = {c.id: c.weight for c in category.classes}
+        if mapping.get(category_id, {}) != wanted:
+            cursor.execute("DELETE FROM category_classes WHERE category_id = ?", (category_id,))
+            cursor.executemany(
+                "INSERT INTO category_classes (category_id, class_id, weight) VALUES (?, ?, ?)",
+                [(category_id, class_id, weight) for class_id, weight in wanted.items()],
+            )
+            report.mappings_changed += 1
+
+
+def _apply_products(
+    cursor: Any, seed: SeedCatalog, category_ids: dict[str, int], report: SeedReport
+) -> None:
+    """Insert missing products and update changed ones, matched by SKU."""
+    cursor.execute(f"SELECT sku, {_PRODUCT_COLUMNS} FROM products")  # noqa: S608 - constant
+    existing = {row[0]: _normalise(row[1:]) for row in cursor.fetchall()}
+    for category in seed.categories:
+        for product in category.products:
+            row = _product_row(seed, category_ids[category.slug], product)
+            if product.sku not in existing:
+                cursor.execute(
+                    f"INSERT INTO products (sku, {_PRODUCT_COLUMNS}) "  # noqa: S608
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (product.sku, *row),
+                )
+                report.products_added += 1
+            elif existing[product.sku] != _normalise(row):
+                cursor.execute(
+                    "UPDATE products SET category_id = ?, name = ?, brand = ?, "
+                    "description = ?, price = ?, currency = ?, stock = ?, image_url = ?, "
+                    "attributes = ? WHERE sku = ?",
+                    (*row, product.sku),
+                )
+                report.products_updated += 1
 
 
 def _normalise(row: tuple[Any, ...]) -> tuple[Any, ...]:

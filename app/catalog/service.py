@@ -7,11 +7,11 @@ schema is in place every catalog call raises CatalogUnavailableError.
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Sequence
 
 import anyio.to_thread
 import mariadb
+import structlog
 
 from app.catalog import queries
 from app.catalog.database import UNAVAILABLE_ERRORS, CatalogUnavailableError, Database, connect
@@ -20,7 +20,7 @@ from app.catalog.models import Category, Product, ProductMatch, SearchPage
 from config import Settings
 from contracts.results import Prediction
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 _MIGRATE_RETRY_SECONDS = (1.0, 30.0)  # first and largest delay between attempts
 
@@ -106,12 +106,12 @@ class Catalog:
                 applied = await anyio.to_thread.run_sync(self._migrate_once)
             except (*UNAVAILABLE_ERRORS, MigrationError, mariadb.Error) as exc:
                 logger.warning(
-                    "catalog migrations not applied (%s); retrying in %.0f s", exc, delay
+                    "catalog migrations not applied; retrying", error=str(exc), retry_in_s=delay
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, longest)
                 continue
             if applied:
-                logger.info("catalog schema migrated: applied %s", applied)
+                logger.info("catalog schema migrated", applied=applied)
             self._schema_ready.set()
             return

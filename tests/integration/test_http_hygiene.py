@@ -1,6 +1,7 @@
 """HTTP hygiene: request ids echoed and logged, security headers, CORS only when configured,
 no internals in error bodies."""
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -8,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.http_hygiene import SECURITY_HEADERS
+from app.http.security_headers import SECURITY_HEADERS
 from app.main import create_app
 from config import Settings
 from tests.support.client import auth, upload
@@ -48,8 +49,10 @@ def test_a_request_id_is_echoed_and_logged(stack: Stack, user: SignedInUser) -> 
     assert response.headers["X-Request-ID"] == mine
     gateway = stack.gateway
     wait_until(lambda: mine in gateway.log(), timeout=30, what="the request id in the log")
-    line = next(line for line in gateway.log().splitlines() if mine in line)
-    assert "GET /result/" in line and "-> 404" in line
+    line = json.loads(next(line for line in gateway.log().splitlines() if mine in line))
+    assert (line["logger"], line["event"], line["request_id"]) == ("app.access", "request", mine)
+    assert (line["method"], line["status"]) == ("GET", 404)
+    assert line["path"].startswith("/result/")
 
 
 def test_a_request_id_is_generated_when_missing_or_unsafe(stack: Stack) -> None:

@@ -5,8 +5,9 @@ import asyncio
 import uuid
 from collections.abc import Callable
 
-from app.result_store import ResultStore
-from app.result_waiter import ResultNotifier, wait_for_result
+from app.core.redis import request_client
+from app.tasks.store import TaskStore
+from app.tasks.waiter import ResultNotifier, wait_for_result
 from config import Settings
 from contracts.redis_keys import RESULT_CHANNEL
 from contracts.results import TaskRecord, TaskStatus, utc_now
@@ -58,11 +59,12 @@ def test_a_waiting_read_returns_the_result_the_worker_stores() -> None:
     done = pending.model_copy(update={"status": TaskStatus.DONE, "completed_at": utc_now()})
 
     async def scenario() -> TaskRecord | None:
-        store, notifier, writer = ResultStore(settings), ResultNotifier(settings), None
+        redis = request_client(settings)
+        store, notifier, writer = TaskStore(settings, redis), ResultNotifier(settings), None
         notifier.start()
         try:
             await asyncio.wait_for(notifier.subscribed.wait(), 30)
-            await store.add_pending(pending)
+            await store.reserve(pending, None)
             waiting = asyncio.create_task(
                 wait_for_result(store, notifier, task_id, owner_uid="uid-1", wait_seconds=60)
             )
@@ -77,7 +79,7 @@ def test_a_waiting_read_returns_the_result_the_worker_stores() -> None:
             if writer is not None:
                 writer.close()
             await notifier.close()
-            await store.close()
+            await redis.aclose()
 
     record = asyncio.run(scenario())
     assert record is not None
@@ -93,15 +95,16 @@ def test_a_zero_wait_answers_pending_at_once() -> None:
     )
 
     async def scenario() -> TaskRecord | None:
-        store, notifier = ResultStore(settings), ResultNotifier(settings)
+        redis = request_client(settings)
+        store, notifier = TaskStore(settings, redis), ResultNotifier(settings)
         try:
-            await store.add_pending(pending)
+            await store.reserve(pending, None)
             return await wait_for_result(
                 store, notifier, task_id, owner_uid="uid-1", wait_seconds=0
             )
         finally:
             await notifier.close()
-            await store.close()
+            await redis.aclose()
 
     record = asyncio.run(scenario())
     assert record is not None and record.status is TaskStatus.PENDING

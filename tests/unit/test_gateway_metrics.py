@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from app.core.metrics import GatewayMetrics
+from app.http.telemetry import UNMATCHED_ROUTE, TelemetryMiddleware
 from app.main import create_app
-from app.metrics import UNMATCHED_ROUTE, GatewayMetrics, MetricsMiddleware
 
 
 async def _no_app(scope: Any, receive: Any, send: Any) -> None:
@@ -12,10 +13,10 @@ async def _no_app(scope: Any, receive: Any, send: Any) -> None:
 
 def test_paths_are_labelled_by_route_template_never_by_raw_path() -> None:
     app = create_app()
-    middleware = MetricsMiddleware(_no_app, GatewayMetrics())
+    middleware = TelemetryMiddleware(_no_app, metrics=GatewayMetrics())
 
     def template(path: str) -> str:
-        return middleware._route_template({"type": "http", "path": path, "app": app})
+        return middleware.route_template({"type": "http", "path": path, "app": app})
 
     assert template("/predict") == "/predict"
     assert template("/result/0b9e6a52-0000-4000-8000-000000000000") == "/result/{task_id}"

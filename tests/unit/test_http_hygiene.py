@@ -1,15 +1,19 @@
-"""The hygiene middleware on a bare Starlette app: ids, headers, and a clean 500."""
+"""The gateway's outer middleware on a bare Starlette app: ids, headers, and a clean 500."""
 
 import logging
 
 import pytest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.http_hygiene import SECURITY_HEADERS, HttpHygieneMiddleware, current_request_id
+from app.core.metrics import GatewayMetrics
+from app.http.request_id import current_request_id, request_id_middleware
+from app.http.security_headers import SECURITY_HEADERS, SecurityHeadersMiddleware
+from app.http.telemetry import TelemetryMiddleware
 
 
 async def _echo_id(request: Request) -> PlainTextResponse:
@@ -22,8 +26,14 @@ async def _crash(request: Request) -> PlainTextResponse:
 
 @pytest.fixture
 def client() -> TestClient:
-    app = Starlette(routes=[Route("/id", _echo_id), Route("/crash", _crash)])
-    app.add_middleware(HttpHygieneMiddleware)
+    app = Starlette(
+        routes=[Route("/id", _echo_id), Route("/crash", _crash)],
+        middleware=[
+            request_id_middleware(),
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(TelemetryMiddleware, metrics=GatewayMetrics()),
+        ],
+    )
     return TestClient(app, raise_server_exceptions=False)
 
 

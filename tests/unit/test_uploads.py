@@ -3,8 +3,8 @@ import io
 import pytest
 from PIL import Image
 
-from app.errors import APIError
-from app.uploads import inspect_image, sniff_content_type
+from app.core.errors import APIError
+from app.tasks.image_check import inspect_image, sniff_content_type
 
 
 def _encode(fmt: str, size: tuple[int, int] = (40, 30), mode: str = "RGB") -> bytes:

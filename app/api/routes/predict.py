@@ -1,27 +1,15 @@
 """POST /predict: accept a photo, queue it, answer at once with a task id."""
 
-import contextlib
-import uuid
 from typing import Annotated
 
-import structlog
 from fastapi import APIRouter, Header, Request, Response, status
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from app.api.deps import IdempotencyDep, PublisherDep, SettingsDep, StoreDep, UploadingUser
+from app.api.deps import SettingsDep, SubmitterDep, UploadingUser
 from app.api.openapi import error_responses
 from app.api.schemas import TaskAccepted
-from app.broker import BrokerUnavailableError, QueueFullError
-from app.errors import RETRY_LATER, APIError
-from app.idempotency import IdempotencyKeyReusedError, IdempotencyUnavailableError, fingerprint
-from app.result_store import ResultStoreUnavailableError
-from app.upload_form import OPENAPI_BODY, read_upload
-from app.uploads import inspect_image
-from config.structured_logging import task_fields
-from contracts.results import TaskRecord, TaskStatus, utc_now
-from contracts.task_pb2 import TaskMessage
-
-logger = structlog.stdlib.get_logger(__name__)
+from app.tasks.image_check import inspect_image
+from app.tasks.submit import Photo
+from app.tasks.upload_form import OPENAPI_BODY, read_upload
 
 router = APIRouter(tags=["predictions"])
 
@@ -73,9 +61,7 @@ async def create_prediction(
     response: Response,
     user: UploadingUser,
     settings: SettingsDep,
-    publisher: PublisherDep,
-    store: StoreDep,
-    idempotency: IdempotencyDep,
+    submitter: SubmitterDep,
     idempotency_key: Annotated[str | None, _IDEMPOTENCY_KEY] = None,
 ) -> TaskAccepted:
     # Read only now: authentication and the rate limit have passed.
@@ -84,91 +70,11 @@ async def create_prediction(
         max_bytes=settings.max_upload_bytes,
         max_field_bytes=settings.max_form_field_bytes,
     )
-    data = upload.image
-    info = inspect_image(data, max_pixels=settings.max_image_pixels)
-
-    task_id = str(uuid.uuid4())
-    # Every later line of this request carries the task id and the user's pseudonym.
-    structlog.contextvars.bind_contextvars(**task_fields(task_id, user.uid))
-    submitted_at = utc_now()
-    pending = TaskRecord(
-        task_id=task_id, owner_uid=user.uid, status=TaskStatus.PENDING, submitted_at=submitted_at
-    )
-    try:
-        # Before the idempotency claim: a bound key's task must always have a record.
-        await store.add_pending(pending)
-    except ResultStoreUnavailableError as exc:
-        raise APIError(
-            503, "result_store_unavailable", "cannot record the task now", RETRY_LATER
-        ) from exc
-
-    if idempotency_key is not None:
-        try:
-            claim = await idempotency.claim(
-                owner_uid=user.uid,
-                client_key=idempotency_key,
-                payload_fingerprint=fingerprint(data),
-                task_id=task_id,
-            )
-        except (IdempotencyKeyReusedError, IdempotencyUnavailableError) as exc:
-            with contextlib.suppress(ResultStoreUnavailableError):
-                await store.discard(task_id)
-            if isinstance(exc, IdempotencyKeyReusedError):
-                raise APIError(
-                    422,
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used for a different photo",
-                ) from exc
-            raise APIError(
-                503, "result_store_unavailable", "cannot record the task now", RETRY_LATER
-            ) from exc
-        if claim.replayed:
-            with contextlib.suppress(ResultStoreUnavailableError):
-                await store.discard(task_id)
-            return _accepted(request, response, claim.task_id, replayed=True)
-
-    timestamp = Timestamp()
-    timestamp.FromDatetime(submitted_at)
-    message = TaskMessage(
-        task_id=task_id,
-        owner_uid=user.uid,
-        image=data,
-        content_type=info.content_type,
-        submitted_at=timestamp,
-        fcm_token=upload.fcm_token,
-    )
-    try:
-        await publisher.publish(message.SerializeToString(), task_id=task_id)
-    except BrokerUnavailableError as exc:
-        # If Redis is down too, the pending marker and the key binding simply expire.
-        logger.warning("task not queued", reason=str(exc))
-        with contextlib.suppress(ResultStoreUnavailableError):
-            await store.discard(task_id)
-        if idempotency_key is not None:
-            with contextlib.suppress(IdempotencyUnavailableError):
-                await idempotency.release(owner_uid=user.uid, client_key=idempotency_key)
-        if isinstance(exc, QueueFullError):
-            raise APIError(
-                503, "queue_full", "the task queue is full; retry later", RETRY_LATER
-            ) from exc
-        # The broker's own message may name internal hosts: it goes to the log only.
-        raise APIError(
-            503, "broker_unavailable", "the task queue is unavailable; retry later", RETRY_LATER
-        ) from exc
-    logger.info(
-        "task queued",
-        bytes=len(data),
-        content_type=info.content_type,
-        push=bool(upload.fcm_token),
-    )
-    return _accepted(request, response, task_id, replayed=False)
-
-
-def _accepted(
-    request: Request, response: Response, task_id: str, *, replayed: bool
-) -> TaskAccepted:
-    result_url = str(request.url_for("get_result", task_id=task_id).path)
+    info = inspect_image(upload.image, max_pixels=settings.max_image_pixels)
+    photo = Photo(data=upload.image, content_type=info.content_type, fcm_token=upload.fcm_token)
+    submission = await submitter.submit(photo, owner_uid=user.uid, idempotency_key=idempotency_key)
+    result_url = str(request.url_for("get_result", task_id=submission.task_id).path)
     response.headers["Location"] = result_url
-    if replayed:
+    if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return TaskAccepted(task_id=task_id, result_url=result_url)
+    return TaskAccepted(task_id=submission.task_id, result_url=result_url)

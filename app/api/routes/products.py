@@ -2,16 +2,12 @@
 
 from typing import Annotated
 
-import structlog
 from fastapi import APIRouter, Path, Query
 
 from app.api.deps import CatalogDep, CurrentUser
 from app.api.openapi import error_responses
-from app.catalog.database import CatalogUnavailableError
 from app.catalog.models import Category, Product, SearchPage
-from app.errors import RETRY_LATER, APIError
-
-logger = structlog.stdlib.get_logger(__name__)
+from app.core.errors import APIError
 
 router = APIRouter(tags=["catalog"])
 
@@ -20,14 +16,6 @@ SEARCH_MAX_OFFSET = 10_000
 
 _UNAUTHORISED = "Missing or invalid Firebase ID token (or App Check token, when required)."
 _UNAVAILABLE = "Catalog database or token verification unavailable; retry later."
-
-
-def _unavailable(exc: CatalogUnavailableError) -> APIError:
-    # The connector's message may name internal hosts: it goes to the log only.
-    logger.warning("catalog unavailable", reason=str(exc))
-    return APIError(
-        503, "catalog_unavailable", "the catalog is unavailable; retry later", RETRY_LATER
-    )
 
 
 @router.get(
@@ -66,14 +54,9 @@ async def search_products(
     query = " ".join(q.split())
     if not query:
         raise APIError(422, "invalid_query", "q must contain something besides whitespace")
-    try:
-        page = await catalog.search(query=query, category=category, limit=limit, offset=offset)
-        if not page.items and category is not None and not await catalog.category_exists(category):
-            raise APIError(
-                422, "unknown_category", f"no category '{category}'; see GET /categories"
-            )
-    except CatalogUnavailableError as exc:
-        raise _unavailable(exc) from exc
+    page = await catalog.search(query=query, category=category, limit=limit, offset=offset)
+    if not page.items and category is not None and not await catalog.category_exists(category):
+        raise APIError(422, "unknown_category", f"no category '{category}'; see GET /categories")
     return page
 
 
@@ -96,10 +79,7 @@ async def get_product(
     catalog: CatalogDep,
     product_id: Annotated[int, Path(ge=1, le=2**32 - 1)],
 ) -> Product:
-    try:
-        product = await catalog.product(product_id)
-    except CatalogUnavailableError as exc:
-        raise _unavailable(exc) from exc
+    product = await catalog.product(product_id)
     if product is None:
         raise APIError(404, "product_not_found", f"no product with id {product_id}")
     return product
@@ -113,7 +93,4 @@ async def get_product(
     summary="The catalog's categories with their product counts",
 )
 async def list_categories(user: CurrentUser, catalog: CatalogDep) -> list[Category]:
-    try:
-        return await catalog.categories()
-    except CatalogUnavailableError as exc:
-        raise _unavailable(exc) from exc
+    return await catalog.categories()

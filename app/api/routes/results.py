@@ -7,12 +7,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app.api.deps import CatalogDep, NotifierDep, PollingUser, SettingsDep, StoreDep
-from app.api.matches import result_with_products
 from app.api.openapi import error_responses
 from app.api.schemas import TaskNotReady, TaskResult
-from app.errors import RETRY_LATER, APIError
-from app.result_store import ResultStoreUnavailableError
-from app.result_waiter import wait_for_result
+from app.catalog.matching import products_for
+from app.tasks.waiter import wait_for_result
 from contracts.results import TaskStatus
 
 router = APIRouter(tags=["predictions"])
@@ -68,18 +66,13 @@ async def get_result(
     ] = 0.0,
 ) -> TaskResult | JSONResponse:
     key = str(task_id)
-    try:
-        record = await wait_for_result(
-            store,
-            notifier,
-            key,
-            owner_uid=user.uid,
-            wait_seconds=min(wait, settings.result_wait_max_seconds),
-        )
-    except ResultStoreUnavailableError as exc:
-        raise APIError(
-            503, "result_store_unavailable", "cannot read results now", RETRY_LATER
-        ) from exc
+    record = await wait_for_result(
+        store,
+        notifier,
+        key,
+        owner_uid=user.uid,
+        wait_seconds=min(wait, settings.result_wait_max_seconds),
+    )
     # Someone else's task is indistinguishable from one that never existed.
     if record is None or record.owner_uid != user.uid:
         body = TaskNotReady(
@@ -93,4 +86,4 @@ async def get_result(
             status_code=404,
             headers={"Retry-After": str(settings.poll_retry_after_seconds)},
         )
-    return await result_with_products(record, catalog)
+    return TaskResult.from_record(record, await products_for(record, catalog))

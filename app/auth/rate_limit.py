@@ -5,12 +5,12 @@ may make ``amount`` requests in any ``window`` seconds; the next one is refused 
 seconds until the oldest counted request leaves the window.
 """
 
-import logging
 import math
 import time
 from enum import StrEnum
 
 import redis.asyncio as aioredis
+import structlog
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from config import Settings
 from contracts.redis_keys import RATE_LIMIT_KEY_PREFIX
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 
 class RateLimitScope(StrEnum):
@@ -43,7 +43,7 @@ class RateLimitExceeded(Exception):
 class UserRateLimiter:
     """Counts each user's uploads and polls against the configured budgets."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
         self._window = settings.rate_limit_window_seconds
         self._items = {
             scope: RateLimitItemPerSecond(amount, self._window, namespace=scope.value)
@@ -53,15 +53,11 @@ class UserRateLimiter:
             )
             if amount > 0
         }
-        # Our own pool, so that close() can release its connections.
-        self._pool = aioredis.ConnectionPool.from_url(
-            str(settings.redis_url), socket_timeout=2.0, socket_connect_timeout=2.0
-        )
         storage = RedisStorage(
             "async+" + str(settings.redis_url),
             implementation="redispy",
             key_prefix=RATE_LIMIT_KEY_PREFIX,
-            connection_pool=self._pool,  # type: ignore[arg-type]
+            connection_pool=redis.connection_pool,  # type: ignore[arg-type]
         )
         self._limiter = MovingWindowRateLimiter(storage)
 
@@ -79,10 +75,7 @@ class UserRateLimiter:
                 return
             stats = await self._limiter.get_window_stats(item, uid)
         except (RedisError, OSError) as exc:
-            logger.warning("rate limit not enforced, Redis unavailable: %s", exc)
+            logger.warning("rate limit not enforced, Redis unavailable", error=str(exc))
             return
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimitExceeded(scope, item.amount, self._window, retry_after)
-
-    async def close(self) -> None:
-        await self._pool.aclose()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
-from app.errors import APIError
+from app.core.errors import APIError
 
 # Lets Pillow read HEIC/HEIF headers (iPhone photos); the worker registers it too, to decode.
 pillow_heif.register_heif_opener()

@@ -5,15 +5,15 @@ token's RS256 signature against App Check's JWKS, which it fetches once and keep
 """
 
 import functools
-import logging
 from typing import Any
 
 import anyio.to_thread
 import firebase_admin
 import jwt
+import structlog
 from firebase_admin import app_check
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 APP_CHECK_HEADER = "X-Firebase-AppCheck"
 
@@ -36,7 +36,7 @@ class AppCheckVerifier:
         try:
             claims: dict[str, Any] = await anyio.to_thread.run_sync(verify)
         except jwt.PyJWKClientConnectionError as exc:
-            logger.warning("cannot fetch the App Check keys: %s", exc)
+            logger.warning("cannot fetch the App Check keys", error=str(exc))
             raise AppCheckUnavailableError("App Check verification is unavailable") from exc
         except (ValueError, jwt.PyJWKClientError) as exc:
             # PyJWKClientError without a connection problem: no key matches the token's kid.

@@ -12,7 +12,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import APIError
+from app.core.errors import APIError
 
 IMAGE_FIELD = "image"
 FCM_TOKEN_FIELD = "fcm_token"  # noqa: S105 - a form field name, not a secret

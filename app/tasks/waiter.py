@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import defaultdict
 from collections.abc import Iterator
 
-import redis.asyncio as aioredis
+import structlog
 from redis.exceptions import RedisError
 
-from app.result_store import ResultStore
+from app.core.redis import subscriber_client
+from app.tasks.store import TaskStore
 from config import Settings
 from contracts.redis_keys import RESULT_CHANNEL
 from contracts.results import TaskRecord
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 _RECHECK_SECONDS = 5.0
 _RECONNECT_SECONDS = 1.0
@@ -33,10 +33,8 @@ class ResultNotifier:
     """The gateway's one subscription to result announcements, fanned out to waiting requests."""
 
     def __init__(self, settings: Settings) -> None:
-        # A connection of its own without a read timeout: a subscription is idle by nature.
-        self._redis = aioredis.Redis.from_url(
-            str(settings.redis_url), socket_connect_timeout=2.0, socket_timeout=None
-        )
+        # A client of its own, without a read timeout: a subscription is idle by nature.
+        self._redis = subscriber_client(settings)
         self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
         self._listener: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()  # set while the subscription is live
@@ -84,11 +82,10 @@ class ResultNotifier:
             except (RedisError, OSError) as exc:
                 self.subscribed.clear()
                 logger.warning(
-                    "result announcements unavailable (%s); long polls fall back to re-reading "
-                    "every %.0f s; resubscribing in %.0f s",
-                    exc,
-                    _RECHECK_SECONDS,
-                    _RECONNECT_SECONDS,
+                    "result announcements unavailable; long polls re-read the store meanwhile",
+                    error=str(exc),
+                    recheck_every_s=_RECHECK_SECONDS,
+                    resubscribe_in_s=_RECONNECT_SECONDS,
                 )
                 await asyncio.sleep(_RECONNECT_SECONDS)
 
@@ -104,7 +101,7 @@ class ResultNotifier:
 
 
 async def wait_for_result(
-    store: ResultStore,
+    store: TaskStore,
     notifier: ResultNotifier,
     task_id: str,
     *,
@@ -114,7 +111,7 @@ async def wait_for_result(
     """The task's record; while it is ``owner_uid``'s pending task, wait up to ``wait_seconds``
     seconds for it to finish. Unknown and foreign tasks answer at once (no timing oracle).
 
-    Raises ResultStoreUnavailableError like ``ResultStore.get``.
+    Raises ResultStoreUnavailableError like ``TaskStore.get``.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds

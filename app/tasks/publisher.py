@@ -2,14 +2,14 @@
 
 import asyncio
 import contextlib
-import logging
 
 import aio_pika
+import structlog
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, ChannelPreconditionFailed, DeliveryError, PublishError
 from pamqp.commands import Basic
 
-from app.metrics import GatewayMetrics
+from app.core.metrics import GatewayMetrics
 from config import Settings
 from contracts.queue import (
     TASK_CONTENT_TYPE,
@@ -18,7 +18,7 @@ from contracts.queue import (
     task_topology,
 )
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 _RECONNECT_INTERVAL_SECONDS = 2.0
 _QUEUE_COUNTS_TIMEOUT_SECONDS = 2.0
@@ -67,14 +67,14 @@ class TaskPublisher:
                 continue
             except (AMQPError, OSError, ConnectionError) as exc:
                 logger.warning(
-                    "RabbitMQ not reachable (%s); retrying in %.0f s",
-                    exc,
-                    _RECONNECT_INTERVAL_SECONDS,
+                    "RabbitMQ not reachable; retrying",
+                    error=str(exc),
+                    retry_in_s=_RECONNECT_INTERVAL_SECONDS,
                 )
                 await asyncio.sleep(_RECONNECT_INTERVAL_SECONDS)
                 continue
             self._connection, self._channel = connection, channel
-            logger.info("connected to RabbitMQ, queue %r declared", self._settings.task_queue)
+            logger.info("connected to RabbitMQ", queue=self._settings.task_queue)
             return
 
     async def _declare_topology(self, channel: AbstractRobustChannel) -> None:
@@ -156,7 +156,7 @@ class TaskPublisher:
                 finally:
                     await channel.close()
         except (TimeoutError, AMQPError, OSError, ConnectionError, RuntimeError) as exc:
-            logger.warning("cannot read the task queue's counts: %s", exc)
+            logger.warning("cannot read the task queue's counts", error=str(exc))
             return None
 
     async def close(self) -> None:

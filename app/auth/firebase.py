@@ -1,9 +1,7 @@
 """Firebase ID-token verification, kept off the event loop."""
 
 import functools
-import logging
 import os
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +9,13 @@ import anyio.to_thread
 import firebase_admin
 import firebase_admin.exceptions
 import google.auth.exceptions
-from firebase_admin import auth, credentials
+import structlog
+from firebase_admin import auth
 
 from config import AuthMode, Settings
+from config.firebase import firebase_app, service_account_credential
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 EMULATOR_ENV = "FIREBASE_AUTH_EMULATOR_HOST"
 
@@ -49,13 +49,14 @@ class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         _align_emulator_environment(settings)
-        options: dict[str, Any] = {
-            "projectId": settings.firebase_project_id,
-            "httpTimeout": settings.firebase_http_timeout_seconds,
-        }
-        self._app = firebase_admin.initialize_app(
-            _credential(settings), options=options, name=f"snapmatch-{uuid.uuid4().hex}"
+        # Emulator mode needs no credential; real verification wants one even though it only
+        # uses the project id and Google's public certificates.
+        credential = (
+            None
+            if settings.auth_mode is AuthMode.EMULATOR
+            else service_account_credential(settings, needed_for="auth_mode=firebase")
         )
+        self._app = firebase_app(settings, credential)
 
     @property
     def app(self) -> firebase_admin.App:
@@ -79,7 +80,7 @@ class TokenVerifier:
         try:
             claims: dict[str, Any] = await anyio.to_thread.run_sync(verify)
         except auth.CertificateFetchError as exc:
-            logger.warning("cannot fetch Firebase certificates: %s", exc)
+            logger.warning("cannot fetch Firebase certificates", error=str(exc))
             raise VerifierUnavailableError("token verification is temporarily unavailable") from exc
         except auth.ExpiredIdTokenError as exc:
             raise AuthenticationError("the ID token has expired; refresh it") from exc
@@ -101,7 +102,7 @@ class TokenVerifier:
             OSError,
         ) as exc:
             # check_revoked's get_user call failed (network, quota): not the caller's fault.
-            logger.warning("cannot check the token's revocation state: %s", exc)
+            logger.warning("cannot check the token's revocation state", error=str(exc))
             raise VerifierUnavailableError("token verification is temporarily unavailable") from exc
         return AuthenticatedUser(uid=str(claims["uid"]), claims=claims)
 
@@ -115,36 +116,12 @@ def _align_emulator_environment(settings: Settings) -> None:
         # Without a key file the SDK would probe the GCE metadata server for ~3 s.
         os.environ.setdefault("NO_GCE_CHECK", "true")
         logger.warning(
-            "auth_mode=emulator: tokens from the Auth Emulator at %s are accepted WITHOUT "
-            "signature checks; never use this mode in production",
-            settings.auth_emulator_host,
+            "auth_mode=emulator: Auth Emulator tokens are accepted WITHOUT signature checks; "
+            "never use this mode in production",
+            emulator=settings.auth_emulator_host,
         )
     elif os.environ.get(EMULATOR_ENV):
         raise RuntimeError(
             f"{EMULATOR_ENV} is set while auth_mode=firebase: firebase-admin would skip "
             "signature checks; unset it"
         )
-
-
-def _credential(settings: Settings) -> credentials.Base | None:
-    """A service-account key when one is installed; otherwise application default credentials.
-
-    Verifying ID tokens uses only the project id and Google's public certificates, but
-    firebase-admin still wants a credential outside emulator mode. It is resolved here, at
-    start-up, so a missing one stops the gateway with a clear message instead of failing
-    every request.
-    """
-    if settings.auth_mode is AuthMode.EMULATOR:
-        return None
-    path = settings.firebase_credentials
-    if path is not None and path.is_file():
-        return credentials.Certificate(str(path))
-    adc = credentials.ApplicationDefault()
-    try:
-        adc.get_credential()
-    except google.auth.exceptions.DefaultCredentialsError as exc:
-        raise RuntimeError(
-            f"auth_mode=firebase needs a service-account key at {path} "
-            "(SNAPMATCH_FIREBASE_CREDENTIALS) or Google application default credentials"
-        ) from exc
-    return adc

@@ -1,15 +1,13 @@
-"""The gateway's Prometheus metrics and the middleware that records them.
+"""The gateway's Prometheus series, in one registry of their own.
 
-Requests are labelled by route *template* (``/result/{task_id}``), never by the raw path, so
-the number of series stays bounded; paths that match no route share ``route="<unmatched>"``.
-Queue depth and consumer count are read from RabbitMQ when ``/metrics`` is scraped.
+``app.http.telemetry`` records each request (labelled by route *template*, never by the raw
+path, so the number of series stays bounded); the publisher times each publish; queue depth and
+consumer count are read from RabbitMQ when ``/metrics`` is scraped.
 """
 
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -18,10 +16,6 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
 )
-from starlette.routing import Route, compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-UNMATCHED_ROUTE = "<unmatched>"
 
 # No `*_created` series: they double the exposition and dashboards do not use them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -76,6 +70,13 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One answered request: counted, timed, and counted again when it says "retry later"."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.request_duration.labels(method, route).observe(seconds)
+        if status in (429, 503):
+            self.retry_later.labels(route, str(status)).inc()
+
     @contextmanager
     def time_publish(self) -> Iterator[None]:
         """Observe one publish, labelled ``confirmed`` or ``failed``."""
@@ -98,55 +99,3 @@ class GatewayMetrics:
         messages, consumers = counts
         self.queue_messages.labels(queue).set(messages)
         self.queue_consumers.labels(queue).set(consumers)
-
-
-class MetricsMiddleware:
-    """Pure ASGI middleware (outermost, so it also sees the body-size limit's 413s)."""
-
-    def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-        self._templates: list[tuple[re.Pattern[str], str]] | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what the client gets when the app raises before answering
-
-        async def send_and_record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record_status)
-        finally:
-            route = self._route_template(scope)
-            method = str(scope["method"])
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.request_duration.labels(method, route).observe(
-                time.perf_counter() - started
-            )
-            if status in (429, 503):
-                self.metrics.retry_later.labels(route, str(status)).inc()
-
-    def _route_template(self, scope: Scope) -> str:
-        """The matched route's path template. FastAPI leaves the route in the scope; requests
-        answered before routing (e.g. a 413 from the body limit), and plain Starlette routes
-        such as /openapi.json, are matched against the app's path templates instead."""
-        path = getattr(scope.get("route"), "path", None)
-        if isinstance(path, str):
-            return path
-        if self._templates is None:
-            app: Any = scope.get("app")
-            paths = list(app.openapi()["paths"]) if hasattr(app, "openapi") else []
-            # Plus the routes kept out of the schema (/openapi.json, /docs, ...).
-            paths += [r.path for r in getattr(app, "routes", ()) if isinstance(r, Route)]
-            self._templates = [(compile_path(template)[0], template) for template in paths]
-        for pattern, template in self._templates:
-            if pattern.match(str(scope["path"])):
-                return template
-        return UNMATCHED_ROUTE

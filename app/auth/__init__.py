@@ -1,0 +1,1 @@
+"""Who is calling, and may they: Firebase ID tokens, App Check, per-user rate limits."""

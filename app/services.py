@@ -1,0 +1,73 @@
+"""Everything the gateway holds open while it runs, built once when it starts.
+
+``running_services`` opens the connections in dependency order and an ``AsyncExitStack`` closes
+them in reverse, whatever fails on the way. Routes reach each service through one alias in
+``app.api.deps``.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from app.auth.app_check import AppCheckVerifier
+from app.auth.firebase import TokenVerifier
+from app.auth.rate_limit import UserRateLimiter
+from app.catalog.service import Catalog
+from app.core.metrics import GatewayMetrics
+from app.core.redis import request_client
+from app.tasks.publisher import TaskPublisher
+from app.tasks.store import TaskStore
+from app.tasks.submit import TaskSubmitter
+from app.tasks.waiter import ResultNotifier
+from config import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    metrics: GatewayMetrics
+    verifier: TokenVerifier
+    app_check: AppCheckVerifier | None  # None unless App Check is enabled
+    rate_limiter: UserRateLimiter
+    store: TaskStore
+    notifier: ResultNotifier
+    publisher: TaskPublisher
+    submitter: TaskSubmitter
+    catalog: Catalog
+
+
+@asynccontextmanager
+async def running_services(settings: Settings, metrics: GatewayMetrics) -> AsyncIterator[Services]:
+    async with AsyncExitStack() as stack:
+        verifier = TokenVerifier(settings)
+        stack.callback(verifier.close)
+        app_check = AppCheckVerifier(verifier.app) if settings.app_check_enabled else None
+
+        redis = request_client(settings)
+        stack.push_async_callback(redis.aclose)
+        store = TaskStore(settings, redis)
+
+        publisher = TaskPublisher(settings, metrics)
+        stack.push_async_callback(publisher.close)
+        await publisher.start()
+
+        catalog = Catalog(settings)
+        stack.push_async_callback(catalog.close)
+        catalog.start()
+
+        notifier = ResultNotifier(settings)
+        stack.push_async_callback(notifier.close)
+        notifier.start()
+
+        yield Services(
+            settings=settings,
+            metrics=metrics,
+            verifier=verifier,
+            app_check=app_check,
+            rate_limiter=UserRateLimiter(settings, redis),
+            store=store,
+            notifier=notifier,
+            publisher=publisher,
+            submitter=TaskSubmitter(store, publisher),
+            catalog=catalog,
+        )

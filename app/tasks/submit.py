@@ -1,0 +1,97 @@
+"""Submitting an upload: reserve the task, publish it, and undo the reservation if the
+broker refuses it. The one place that knows the order of these steps.
+
+1. reserve: the ``pending`` record and the idempotency binding, atomically (``TaskStore``); a
+   replayed key returns its earlier task here and nothing is published;
+2. publish with a publisher confirm (``TaskPublisher``);
+3. on a refused publish, release the reservation so that neither a stale ``pending`` nor a key
+   bound to a task that never ran is left behind (if Redis is down too, both simply expire).
+"""
+
+import contextlib
+import uuid
+from dataclasses import dataclass
+
+import structlog
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from app.tasks.idempotency import IdempotencyKey, fingerprint
+from app.tasks.publisher import TaskPublisher
+from app.tasks.store import ResultStoreUnavailableError, TaskStore
+from config.structured_logging import task_fields
+from contracts.results import TaskRecord, TaskStatus, utc_now
+from contracts.task_pb2 import TaskMessage
+
+logger = structlog.stdlib.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """An upload that passed the gateway's checks."""
+
+    data: bytes
+    content_type: str
+    fcm_token: str = ""  # empty: the client wants no push
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    task_id: str
+    replayed: bool  # True: an earlier upload with the same Idempotency-Key created the task
+
+
+class TaskSubmitter:
+    def __init__(self, store: TaskStore, publisher: TaskPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    async def submit(
+        self, photo: Photo, *, owner_uid: str, idempotency_key: str | None = None
+    ) -> Submission:
+        """Queue ``photo`` for ``owner_uid``.
+
+        Raises ResultStoreUnavailableError, IdempotencyKeyReusedError, or BrokerUnavailableError
+        (QueueFullError when the queue is at its bound); in each case nothing was queued.
+        """
+        task_id = str(uuid.uuid4())
+        # Every later line of this request carries the task id and the user's pseudonym.
+        structlog.contextvars.bind_contextvars(**task_fields(task_id, owner_uid))
+        record = TaskRecord(
+            task_id=task_id, owner_uid=owner_uid, status=TaskStatus.PENDING, submitted_at=utc_now()
+        )
+        key = (
+            None
+            if idempotency_key is None
+            else IdempotencyKey(owner_uid, idempotency_key, fingerprint(photo.data))
+        )
+        reservation = await self._store.reserve(record, key)
+        if reservation.replayed:
+            return Submission(reservation.task_id, replayed=True)
+        try:
+            await self._publisher.publish(_message(record, photo), task_id=task_id)
+        except Exception as exc:
+            logger.warning("task not queued", reason=str(exc))
+            with contextlib.suppress(ResultStoreUnavailableError):
+                await self._store.release(reservation)
+            raise
+        logger.info(
+            "task queued",
+            bytes=len(photo.data),
+            content_type=photo.content_type,
+            push=bool(photo.fcm_token),
+        )
+        return Submission(task_id, replayed=False)
+
+
+def _message(record: TaskRecord, photo: Photo) -> bytes:
+    submitted_at = Timestamp()
+    submitted_at.FromDatetime(record.submitted_at)
+    message = TaskMessage(
+        task_id=record.task_id,
+        owner_uid=record.owner_uid,
+        image=photo.data,
+        content_type=photo.content_type,
+        submitted_at=submitted_at,
+        fcm_token=photo.fcm_token,
+    )
+    return message.SerializeToString()
