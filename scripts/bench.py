@@ -161,7 +161,7 @@ def kernel(
     model_path: Path, jpegs: Sequence[bytes], threads: int, seconds: float, provider: str
 ) -> KernelResult:
     from config import ExecutionProvider
-    from worker.classifier import Classifier
+    from worker.inference.classifier import Classifier
 
     classifier = Classifier(
         model_path, intra_op_threads=threads, provider=ExecutionProvider(provider)
@@ -214,7 +214,7 @@ def session_option_sweep(seconds: float) -> list[tuple[str, float, float]]:
 def batch_sweep(seconds: float, provider: str) -> list[tuple[int, float]]:
     """Inference alone (fp32, worker session options): img/s at several batch sizes."""
     from config import ExecutionProvider
-    from worker.classifier import Classifier
+    from worker.inference.classifier import Classifier
 
     classifier = Classifier(FP32, intra_op_threads=1, provider=ExecutionProvider(provider))
     rows = []

@@ -5,10 +5,10 @@ about RabbitMQ. Timings come from the stored record, so the numbers a client see
 ``timings`` and the histograms agree.
 """
 
-import logging
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
 
+import structlog
 from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
@@ -23,7 +23,7 @@ from prometheus_client import (
 from contracts.results import TaskRecord
 from contracts.task_pb2 import TaskMessage
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 # No `*_created` series: they double the exposition and dashboards do not use them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -111,18 +111,17 @@ def serve_metrics(
     """Serve ``/metrics`` on a daemon thread; port 0 means disabled. A port already taken is
     logged, not fatal: classifying matters more than being scraped."""
     if port == 0:
-        logger.info("metrics endpoint disabled (worker_metrics_port=0)")
+        logger.info("metrics endpoint disabled", worker_metrics_port=0)
         return None
     try:
         server, thread = start_http_server(port, addr=host, registry=metrics.registry)
     except OSError as exc:
         logger.error(
-            "cannot serve metrics on %s:%d (%s); give each worker its own "
-            "SNAPMATCH_WORKER_METRICS_PORT",
-            host,
-            port,
-            exc,
+            "cannot serve metrics; give each worker its own SNAPMATCH_WORKER_METRICS_PORT",
+            host=host,
+            port=port,
+            error=str(exc),
         )
         return None
-    logger.info("metrics on http://%s:%d/metrics", host, port)
+    logger.info("metrics served", url=f"http://{host}:{port}/metrics")
     return server, thread

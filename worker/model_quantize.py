@@ -27,7 +27,7 @@ import onnxruntime as ort
 from numpy.typing import NDArray
 from PIL import Image
 
-from worker.preprocess import preprocess
+from worker.inference.preprocess import preprocess
 
 # scikit-image sample photographs (skimage/data): calibration and held-out evaluation never share
 # a photo (motorcycle_right is left out: it is the stereo twin of motorcycle_left).

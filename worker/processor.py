@@ -1,13 +1,13 @@
 """Turns one queue message into one terminal task record: the worker's business logic,
 free of any RabbitMQ detail so it can be tested on its own."""
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Protocol
 
+import structlog
 from google.protobuf.message import DecodeError
 
 from config.structured_logging import bind_task
@@ -21,10 +21,10 @@ from contracts.results import (
     utc_now,
 )
 from contracts.task_pb2 import TaskMessage
-from worker.classifier import Classification
-from worker.preprocess import ImageTooLargeError, UndecodableImageError
+from worker.inference.classifier import Classification
+from worker.inference.preprocess import ImageTooLargeError, UndecodableImageError
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 
 class ImageClassifier(Protocol):
@@ -96,7 +96,7 @@ class TaskProcessor:
     def _handle_task(self, task: TaskMessage, delivery: Delivery) -> Outcome:
         existing = self._store.get(task.task_id)
         if existing is not None and existing.is_terminal:
-            logger.info("task %s already has a result; acknowledging redelivery", task.task_id)
+            logger.info("task already has a result; acknowledging the redelivery")
             return Outcome.ALREADY_DONE
 
         attempt = delivery.delivery_count + 1
@@ -113,7 +113,7 @@ class TaskProcessor:
             )
         record = self._run(task, attempt)
         self._store.put(record)
-        logger.info("task %s %s (attempt %d)", task.task_id, record.status.value, record.attempts)
+        logger.info("task finished", status=record.status.value, attempt=record.attempts)
         self._notify(lambda observer: observer.task_finished(task, record))
         return Outcome.STORED
 
@@ -122,7 +122,7 @@ class TaskProcessor:
             try:
                 call(observer)
             except Exception:
-                logger.exception("observer %r failed; the result stands", observer)
+                logger.exception("observer failed; the result stands", observer=repr(observer))
 
     def handle_dead_letter(self, body: bytes) -> Outcome:
         """A task RabbitMQ gave up on: make sure its owner gets a terminal answer.
@@ -146,7 +146,7 @@ class TaskProcessor:
             f"the task was not processed in {attempts} deliveries; giving up on this image",
         )
         self._store.put(record)
-        logger.warning("task %s failed: dead-lettered after %d deliveries", task.task_id, attempts)
+        logger.warning("task failed: dead-lettered", task_id=task.task_id, deliveries=attempts)
         self._notify(lambda observer: observer.task_finished(task, record))
         return Outcome.STORED
 
@@ -162,7 +162,7 @@ class TaskProcessor:
                 f"model {task.model!r} is not served; this worker runs {self._classifier.name!r}",
             )
         # Counted by the chaos run: every line is one execution of the model.
-        logger.info("task %s: running the model (attempt %d)", task.task_id, attempt)
+        logger.info("running the model", attempt=attempt)
         try:
             outcome = self._classifier.classify(task.image)
         except ImageTooLargeError as exc:
@@ -214,7 +214,7 @@ def _parse(body: bytes) -> TaskMessage | None:
     try:
         task = TaskMessage.FromString(body)
     except DecodeError:
-        logger.error("dropping a message that is not a TaskMessage (%d bytes)", len(body))
+        logger.error("dropping a message that is not a TaskMessage", bytes=len(body))
         return None
     if not task.task_id or not task.owner_uid:
         logger.error("dropping a TaskMessage without task id or owner")

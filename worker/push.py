@@ -9,17 +9,16 @@ dies between storing and sending sends nothing.
 
 import asyncio
 import threading
-import uuid
 import warnings
 from concurrent.futures import Future
 from typing import Any
 
 import firebase_admin
-import google.auth.exceptions
 import structlog
-from firebase_admin import credentials, messaging
+from firebase_admin import messaging
 
 from config import Settings
+from config.firebase import firebase_app, service_account_credential
 from config.structured_logging import task_fields
 from contracts.results import TaskRecord
 from contracts.task_pb2 import TaskMessage
@@ -55,30 +54,10 @@ def _message(token: str, record: TaskRecord) -> messaging.Message:
     )
 
 
-def firebase_messaging_app(settings: Settings) -> firebase_admin.App:
-    """A firebase-admin app able to call FCM: the service-account key when installed, else
-    application default credentials; refuses to start without either."""
-    path = settings.firebase_credentials
-    credential: credentials.Base
-    if path is not None and path.is_file():
-        credential = credentials.Certificate(str(path))
-    else:
-        credential = credentials.ApplicationDefault()
-        try:
-            credential.get_credential()
-        except google.auth.exceptions.DefaultCredentialsError as exc:
-            raise RuntimeError(
-                "push_notifications=true needs a service-account key at "
-                f"{path} (SNAPMATCH_FIREBASE_CREDENTIALS) or application default credentials"
-            ) from exc
-    return firebase_admin.initialize_app(
-        credential,
-        options={
-            "projectId": settings.firebase_project_id,
-            "httpTimeout": settings.firebase_http_timeout_seconds,
-        },
-        name=f"snapmatch-push-{uuid.uuid4().hex}",
-    )
+def push_app(settings: Settings) -> firebase_admin.App:
+    """A firebase-admin app able to call FCM; refuses to start without a credential."""
+    credential = service_account_credential(settings, needed_for="push_notifications=true")
+    return firebase_app(settings, credential)
 
 
 class PushNotifier:

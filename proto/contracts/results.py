@@ -18,7 +18,6 @@ class FailureCode(StrEnum):
     UNDECODABLE_IMAGE = "undecodable_image"
     IMAGE_TOO_LARGE = "image_too_large"
     UNKNOWN_MODEL = "unknown_model"
-    MALFORMED_MESSAGE = "malformed_message"
     DELIVERY_LIMIT_EXCEEDED = "delivery_limit_exceeded"
 
 

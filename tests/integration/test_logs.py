@@ -48,7 +48,7 @@ def test_a_task_is_traceable_across_both_logs_without_the_uid(
     assert worker_lines and all(line["task_id"] == task_id for line in worker_lines)
     assert all(line["user"] == hash_uid(user.uid) for line in worker_lines)
     assert all(line["process"] == "worker" for line in worker_lines)
-    assert any("done" in line["event"] for line in worker_lines)
+    assert any(line.get("status") == "done" for line in worker_lines)
 
     for process in (gateway, worker):
         log = process.log()

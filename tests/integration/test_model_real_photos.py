@@ -20,7 +20,8 @@ import skimage
 from PIL import Image
 
 from tests.support.imagenet import CAT_CLASSES, CUP, ESPRESSO
-from worker.classifier import Classifier
+from worker.inference.classifier import Classifier
+from worker.inference.preprocess import UndecodableImageError
 from worker.model_build import (
     INPUT_NAME,
     MODEL_NAME,
@@ -29,7 +30,6 @@ from worker.model_build import (
     BuildResult,
     build,
 )
-from worker.preprocess import UndecodableImageError
 
 PHOTOS = Path(skimage.__file__).parent / "data"
 

@@ -76,4 +76,4 @@ def test_a_batching_worker_answers_every_task_once(
         expected = COFFEE_CLASSES if photo is coffee_jpeg else CAT_CLASSES
         assert _top3(result) & expected, result
     assert stored_attempts([str(r["task_id"]) for r in results]) == [1] * len(photos)
-    assert "micro-batching up to 4 images" in worker.log()
+    assert [line["max_images"] for line in worker.events("micro-batching")] == [4]

@@ -1,5 +1,6 @@
 """Start the real gateway and worker as subprocesses, the way `make run` does."""
 
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pika
@@ -29,6 +31,10 @@ MODEL_PATH = REPO_ROOT / "build" / "model" / "efficientnet-lite0.onnx"
 # The catalog database (`make test TEST_DB=...`; scripts/ensure-services.sh creates it).
 TEST_DB = os.environ.get("TEST_DB", "snapmatch_test")
 DATABASE_URL = f"mariadb://snapmatch:snapmatch@127.0.0.1:3306/{TEST_DB}"
+
+
+# What a worker logs right before each model run (worker.processor), with task_id and attempt.
+MODEL_RUN_EVENT = "running the model"
 
 
 def free_port() -> int:
@@ -78,6 +84,15 @@ class Process:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        """The process's JSON log lines whose ``event`` is ``event``, parsed."""
+        lines = (line for line in self.log().splitlines() if event in line)
+        return [fields for fields in map(json.loads, lines) if fields.get("event") == event]
+
+    def model_runs(self) -> list[dict[str, Any]]:
+        """A worker's "running the model" lines (one before each run, with task_id, attempt)."""
+        return self.events(MODEL_RUN_EVENT)
 
     @property
     def alive(self) -> bool:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from contracts.results import Prediction
-from worker.batching import MicroBatcher
-from worker.preprocess import UndecodableImageError
+from worker.inference.batching import MicroBatcher
+from worker.inference.preprocess import UndecodableImageError
 
 
 class EchoModel:

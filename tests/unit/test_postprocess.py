@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from worker.postprocess import label_for, softmax, top_k
+from worker.inference.postprocess import label_for, softmax, top_k
 
 
 def test_softmax_matches_hand_computed_values() -> None:

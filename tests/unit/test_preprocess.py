@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from worker.preprocess import (
+from worker.inference.preprocess import (
     ImageTooLargeError,
     UndecodableImageError,
     preprocess,

@@ -7,8 +7,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from contracts.results import FailureCode, Prediction, TaskRecord, TaskStatus
 from contracts.task_pb2 import TaskMessage
-from worker.classifier import Classification
-from worker.preprocess import UndecodableImageError
+from worker.inference.classifier import Classification
+from worker.inference.preprocess import UndecodableImageError
 from worker.processor import Delivery, Outcome, TaskProcessor
 
 

@@ -15,7 +15,6 @@ the model is already compute-bound at batch 1, so it is off by default
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -25,11 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+import structlog
 
 from contracts.results import Prediction
-from worker.classifier import Classification
+from worker.inference.classifier import Classification
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 Tensor = np.ndarray[Any, np.dtype[np.float32]]
 
@@ -145,7 +145,7 @@ class MicroBatcher:
             )
             logits = self._classifier.infer(inputs)
         except Exception as exc:  # the callers own the failure: each re-raises it
-            logger.exception("batched inference of %d image(s) failed", len(batch))
+            logger.exception("batched inference failed", images=len(batch))
             for pending in batch:
                 pending.result.set_exception(exc)
             return

@@ -14,9 +14,9 @@ import onnxruntime as ort
 from config.settings import ExecutionProvider
 from contracts.model_files import INPUT_SIZE, ModelSidecar
 from contracts.results import Prediction
-from worker.postprocess import label_for, softmax, top_k
-from worker.preprocess import DEFAULT_MAX_PIXELS, preprocess
-from worker.providers import log_active, provider_chain
+from worker.inference.postprocess import label_for, softmax, top_k
+from worker.inference.preprocess import DEFAULT_MAX_PIXELS, preprocess
+from worker.inference.providers import log_active, provider_chain
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Classifier:
         )
 
     # The three steps of ``classify``, apart, so a micro-batcher can run one model call for
-    # several images (worker.batching).
+    # several images (worker.inference.batching).
     def prepare(self, data: bytes) -> np.ndarray[Any, np.dtype[np.float32]]:
         """Encoded bytes -> model input of shape [1, 3, 224, 224]."""
         return preprocess(data, max_pixels=self._max_pixels)

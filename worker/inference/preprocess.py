@@ -9,16 +9,16 @@ input bytes so it can be tested without the model.
 from __future__ import annotations
 
 import io
-import logging
 
 import numpy as np
 import pillow_heif
+import structlog
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 from contracts.model_files import INPUT_SIZE
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 RESIZE_SHORT_SIDE = 256
 MEAN = 127.0
@@ -93,7 +93,7 @@ def _exif_upright(image: Image.Image) -> None:
     try:
         ImageOps.exif_transpose(image, in_place=True)
     except Exception as exc:  # any EXIF parsing problem just means "no orientation"
-        logger.debug("ignoring unreadable EXIF orientation: %s", exc)
+        logger.debug("ignoring unreadable EXIF orientation", error=str(exc))
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -5,12 +5,13 @@ machine without it still starts, on the CPU, and says so in one clear log line: 
 better than none, and the log tells the operator why it is slow.
 """
 
-import logging
 from collections.abc import Sequence
+
+import structlog
 
 from config.settings import ExecutionProvider
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -22,9 +23,9 @@ def provider_chain(requested: ExecutionProvider, available: Sequence[str]) -> li
         if CUDA in available:
             return [CUDA, CPU]
         logger.warning(
-            "execution provider 'cuda' requested but this onnxruntime offers only %s; "
-            "running on CPU (install the `gpu` extra, onnxruntime-gpu, on a CUDA host)",
-            ", ".join(available) or "nothing",
+            "execution provider 'cuda' requested but this onnxruntime lacks it; running on CPU "
+            "(install the `gpu` extra, onnxruntime-gpu, on a CUDA host)",
+            available=", ".join(available) or "nothing",
         )
     return [CPU]
 
@@ -42,5 +43,5 @@ def log_active(requested: ExecutionProvider, active: Sequence[str]) -> str:
             "running on CPU"
         )
     else:
-        logger.info("inference runs on %s", used)
+        logger.info("inference runs", provider=used)
     return used

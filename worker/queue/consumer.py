@@ -7,7 +7,6 @@ one processing thread runs the model; acks go back to the connection's thread th
 
 import contextlib
 import functools
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -17,74 +16,58 @@ from typing import Any, TypeVar
 
 import pika
 import pika.exceptions
+import structlog
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 from redis.exceptions import RedisError
 from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential
 
 from config import Settings
-from contracts.queue import PRECONDITION_FAILED, Topology, queue_mismatch_hint, task_topology
+from contracts.queue import PRECONDITION_FAILED, Topology, task_topology
 from worker.processor import Delivery, Outcome, TaskProcessor
 
-logger = logging.getLogger(__name__)
+logger = structlog.stdlib.get_logger(__name__)
 _T = TypeVar("_T")
 
 _HEARTBEAT_FILE_INTERVAL_SECONDS = 5.0
-_MAX_RECONNECT_WAIT_SECONDS = 30.0
 _MAX_REQUEUE_DELAY_SECONDS = 30.0
 
 
-class QueueMismatchError(Exception):
-    """The queue exists with other arguments; an operator must re-create it."""
-
-
 class TaskConsumer:
+    """One connection's worth of consuming: declare, qos, consume, hand each message to the
+    processing thread, ack once its result is stored. ``worker.queue.reconnect`` calls
+    :meth:`consume` again after a lost connection."""
+
     def __init__(self, settings: Settings, processor: TaskProcessor) -> None:
         self._settings = settings
         self._processor = processor
-        # One processing thread, or one per image a micro-batch can hold (worker.batching).
+        # One processing thread, or one per image a micro-batch can hold.
         self._executor = ThreadPoolExecutor(
             max_workers=settings.worker_batch_max_size, thread_name_prefix="inference"
         )
-        self._stopping = threading.Event()
+        self.stopping = threading.Event()
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
         self._in_flight: set[Future[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
-    def run(self) -> None:
-        """Consume until ``stop()``; reconnect with exponential back-off when the broker goes."""
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                self._consume_once()
-                failures = 0
-            except pika.exceptions.AMQPError as exc:
-                if _is_precondition_failed(exc):
-                    self._executor.shutdown(wait=True)
-                    raise QueueMismatchError(
-                        f"{queue_mismatch_hint(self._settings.task_queue)} ({exc})"
-                    ) from exc
-                if self._stopping.is_set():
-                    break
-                failures += 1
-                wait = min(_MAX_RECONNECT_WAIT_SECONDS, 0.5 * 2**failures)
-                logger.warning("RabbitMQ connection lost (%r); reconnecting in %.1f s", exc, wait)
-                self._stopping.wait(wait)
-        self._executor.shutdown(wait=True)
-        logger.info("worker stopped")
-
     def stop(self) -> None:
-        """Ask the consumer to finish what it holds and return from ``run()``. Signal-safe."""
-        if self._stopping.is_set():
+        """Ask the consumer to finish what it holds and return from ``consume()``. Signal-safe."""
+        if self.stopping.is_set():
             return
-        self._stopping.set()
+        self.stopping.set()
         connection = self._connection
         if connection is not None and connection.is_open:
             with contextlib.suppress(pika.exceptions.AMQPError):
                 connection.add_callback_threadsafe(self._cancel_consumer)
 
-    def _consume_once(self) -> None:
+    def close(self) -> None:
+        """Wait for the processing threads to finish (after the last ``consume``)."""
+        self._executor.shutdown(wait=True)
+
+    def consume(self) -> None:
+        """Consume on a new connection until ``stop()`` (returns) or the connection is lost
+        (raises pika's AMQPError, after the held tasks are drained)."""
         params = pika.URLParameters(str(self._settings.amqp_url))
         params.client_properties = {"connection_name": "snapmatch-worker"}
         self._connection = connection = pika.BlockingConnection(params)
@@ -99,11 +82,9 @@ class TaskConsumer:
             )
             self._touch_heartbeat_file()
             logger.info(
-                "consuming %r (prefetch %d)",
-                self._settings.task_queue,
-                self._settings.worker_prefetch,
+                "consuming", queue=topology.task_queue.name, prefetch=self._settings.worker_prefetch
             )
-            if not self._stopping.is_set():
+            if not self.stopping.is_set():
                 channel.start_consuming()
             self._drain(connection)
         finally:
@@ -130,8 +111,8 @@ class TaskConsumer:
             connection.process_data_events(time_limit=0.1)
         if self._in_flight:
             logger.warning(
-                "%d task(s) unfinished at shutdown; the broker will redeliver them",
-                len(self._in_flight),
+                "tasks unfinished at shutdown; the broker will redeliver them",
+                tasks=len(self._in_flight),
             )
 
     # --- message handling -----------------------------------------------------------------
@@ -174,7 +155,7 @@ class TaskConsumer:
                 return
             # Back off before the broker redelivers it, so a failing task does not spin.
             delay = min(_MAX_REQUEUE_DELAY_SECONDS, 0.5 * 2**delivery.delivery_count)
-            logger.exception("task processing failed; returning it to the queue in %.1f s", delay)
+            logger.exception("task processing failed; returning it to the queue", delay_s=delay)
             requeue = functools.partial(_nack_requeue, channel, delivery_tag)
             self._threadsafe(channel, functools.partial(self._call_later, delay, requeue))
             return
@@ -205,11 +186,11 @@ class TaskConsumer:
         for attempt in Retrying(
             retry=retry_if_exception_type(RedisError),
             wait=wait_exponential(multiplier=0.2, max=5.0),
-            stop=stop_when_event_set(self._stopping),
+            stop=stop_when_event_set(self.stopping),
             reraise=True,
             before_sleep=lambda state: logger.warning(
-                "result store unavailable (%s); retrying",
-                state.outcome and state.outcome.exception(),
+                "result store unavailable; retrying",
+                error=str(state.outcome and state.outcome.exception()),
             ),
         ):
             with attempt:
@@ -231,7 +212,7 @@ class TaskConsumer:
         try:
             path.touch()
         except OSError:
-            logger.debug("cannot touch heartbeat file %s", path)
+            logger.debug("cannot touch the heartbeat file", path=str(path))
         if self._connection is not None and self._connection.is_open:
             self._connection.call_later(
                 _HEARTBEAT_FILE_INTERVAL_SECONDS, self._touch_heartbeat_file
@@ -250,7 +231,7 @@ def declare_topology(channel: BlockingChannel, topology: Topology) -> None:
             channel.queue_bind(queue.name, exchange_name)
 
 
-def _is_precondition_failed(exc: pika.exceptions.AMQPError) -> bool:
+def is_precondition_failed(exc: pika.exceptions.AMQPError) -> bool:
     return (
         isinstance(exc, pika.exceptions.ChannelClosedByBroker)
         and exc.reply_code == PRECONDITION_FAILED
