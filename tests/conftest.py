@@ -17,6 +17,17 @@ from tests.support.catalog import settings_for
 from tests.support.emulator import SignedInUser, sign_up, unique_email
 from tests.support.processes import MODEL_PATH, Stack, delete_queue, free_port
 
+_TESTS = Path(__file__).resolve().parent
+# The folder a test lives in says what it needs; `pytest -m unit` runs without any service.
+_KINDS = ("unit", "integration", "deploy")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kind = item.path.relative_to(_TESTS).parts[0]
+        if kind in _KINDS:
+            item.add_marker(kind)
+
 
 @pytest.fixture(autouse=True)
 def _structlog_through_stdlib() -> None:

@@ -18,8 +18,6 @@ from tests.support.emulator import SignedInUser
 from tests.support.metrics import scrape, value
 from tests.support.processes import Stack, delete_queue, wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
 
 def _service_account_key(path: Path) -> Path:
     """A well-formed service-account file with a fresh key Google has never heard of."""

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from config import AuthMode, Environment, Settings
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_defaults_match_the_documented_contract() -> None:

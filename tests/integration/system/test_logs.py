@@ -4,14 +4,10 @@ user's Firebase uid never appears in clear, only as its hash."""
 import json
 from typing import Any
 
-import pytest
-
 from config.structured_logging import hash_uid
 from tests.support.client import poll, upload
 from tests.support.emulator import SignedInUser
 from tests.support.processes import Process, Stack, wait_until
-
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 def _json_lines_about(process: Process, task_id: str) -> list[dict[str, Any]]:

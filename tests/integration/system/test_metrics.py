@@ -13,8 +13,6 @@ from tests.support.emulator import SignedInUser
 from tests.support.metrics import names, scrape, value
 from tests.support.processes import Stack
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
 
 def _worker_url(stack: Stack) -> str:
     port = stack.workers[0].metrics_port

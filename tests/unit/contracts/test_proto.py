@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from contracts.task_pb2 import TaskMessage
 
-PROTO_ROOT = Path(__file__).resolve().parents[2] / "proto"
+PROTO_ROOT = Path(__file__).resolve().parents[3] / "proto"
 
 
 def test_generated_module_is_up_to_date(tmp_path: Path) -> None:

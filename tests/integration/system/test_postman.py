@@ -16,8 +16,6 @@ from tests.support.emulator import DEFAULT_HOST as AUTH_EMULATOR_HOST
 from tests.support.emulator import unique_email
 from tests.support.processes import REPO_ROOT, Stack
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
 POSTMAN_DIR = REPO_ROOT / "docs" / "postman"
 COLLECTION = POSTMAN_DIR / "snapmatch.postman_collection.json"
 ENVIRONMENT = POSTMAN_DIR / "snapmatch.postman_environment.json"

@@ -5,7 +5,7 @@ import pytest
 
 from contracts.results import TaskRecord, TaskStatus
 from contracts.task_pb2 import TaskMessage
-from tests.unit.test_processor import MemoryStore, ScriptedClassifier, _message
+from tests.unit.worker.test_processor import MemoryStore, ScriptedClassifier, _message
 from worker.inference.preprocess import UndecodableImageError
 from worker.metrics import WorkerMetrics
 from worker.processor import Delivery, Outcome, TaskProcessor

@@ -17,7 +17,7 @@ import yaml  # type: ignore[import-untyped,unused-ignore]  # PyYAML via uvicorn[
 
 from config import Settings
 
-K8S_DIR = Path(__file__).resolve().parent.parent / "deploy" / "k8s"
+K8S_DIR = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.30.0"  # oldest release still common in managed clusters
 KEDA_SCHEMAS = {
     "ScaledObject": K8S_DIR / "schemas" / "keda.sh_v1alpha1_scaledobject.json",
