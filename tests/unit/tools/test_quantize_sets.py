@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from worker.model_quantize import (
+from tools.model.photos import (
     CALIBRATION_PHOTOS,
     HOLDOUT_PHOTOS,
     photo_tensors,
