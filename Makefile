@@ -58,7 +58,7 @@ test: $(VENV)/.installed $(MODEL) tools services emulator ## the whole suite aga
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 migrate-queue: $(VENV)/.installed ## re-create the task queue if its arguments changed (keeps waiting tasks)
-	$(PY) -m worker.queue_migration
+	$(PY) -m tools.queue_migration
 
 chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under worker kills and broker/Redis restarts; prints the loss table
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null

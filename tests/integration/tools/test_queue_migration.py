@@ -46,7 +46,7 @@ def test_an_old_queue_is_migrated_with_its_tasks(tmp_path: Path, built_model: Pa
         assert "make migrate-queue" in worker.log()
 
         migration = subprocess.run(
-            [sys.executable, "-m", "worker.queue_migration"],
+            [sys.executable, "-m", "tools.queue_migration"],
             cwd=REPO_ROOT,
             env=base_env(queue),
             capture_output=True,
@@ -54,11 +54,11 @@ def test_an_old_queue_is_migrated_with_its_tasks(tmp_path: Path, built_model: Pa
             timeout=120,
         )
         assert migration.returncode == 0, migration.stderr
-        assert "3 task(s) carried over" in migration.stderr
+        assert '"moved": 3' in migration.stderr
         assert _declare_current(queue) == 3
 
         again = subprocess.run(
-            [sys.executable, "-m", "worker.queue_migration"],
+            [sys.executable, "-m", "tools.queue_migration"],
             cwd=REPO_ROOT,
             env=base_env(queue),
             capture_output=True,
@@ -66,7 +66,7 @@ def test_an_old_queue_is_migrated_with_its_tasks(tmp_path: Path, built_model: Pa
             timeout=120,
         )
         assert again.returncode == 0
-        assert "up to date" in again.stderr
+        assert "queue is up to date" in again.stderr
     finally:
         delete_queue(queue)
         delete_queue(f"{queue}.migrating")  # left behind only if the migration broke midway

@@ -7,7 +7,7 @@ deletes and redeclares the queue, and moves them back. Stop the gateway and the 
 it refuses to delete a queue that still has consumers (their unacknowledged tasks would go
 with it) or that received new messages meanwhile.
 
-    python -m worker.queue_migration        (what `make migrate-queue` runs; a no-op when current)
+    python -m tools.queue_migration         (what `make migrate-queue` runs; a no-op when current)
 """
 
 import logging
@@ -15,12 +15,14 @@ import sys
 
 import pika
 import pika.exceptions
+import structlog
 from pika.adapters.blocking_connection import BlockingChannel
 
 from config import Settings, get_settings
+from config.structured_logging import configure_logging
 from contracts.queue import PRECONDITION_FAILED, task_topology
 
-logger = logging.getLogger("queue_migration")
+logger = structlog.stdlib.get_logger(__name__)
 
 
 class MigrationError(Exception):
@@ -35,7 +37,7 @@ def migrate(settings: Settings) -> int:
     try:
         try:
             connection.channel().queue_declare(queue, durable=True, arguments=arguments)
-            logger.info("queue %r is up to date", queue)
+            logger.info("queue is up to date", queue=queue)
             return 0
         except pika.exceptions.ChannelClosedByBroker as exc:
             if exc.reply_code != PRECONDITION_FAILED:
@@ -54,7 +56,7 @@ def migrate(settings: Settings) -> int:
         channel.queue_declare(queue, durable=True, arguments=arguments)
         _move(channel, holding, queue)
         _delete_if_empty(channel, holding)
-        logger.info("queue %r re-created with %s; %d task(s) carried over", queue, arguments, moved)
+        logger.info("queue re-created", queue=queue, arguments=arguments, moved=moved)
         return moved
     finally:
         if connection.is_open:
@@ -83,11 +85,13 @@ def _move(channel: BlockingChannel, source: str, target: str) -> int:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    configure_logging(settings.log_level, process="queue-migration")
+    logging.getLogger("pika").setLevel(logging.WARNING)  # its connection chatter, as in the worker
     try:
-        migrate(get_settings())
+        migrate(settings)
     except (MigrationError, pika.exceptions.AMQPError) as exc:
-        logger.error("%s", exc)
+        logger.error("queue not migrated", error=str(exc) or repr(exc))
         return 1
     return 0
 
