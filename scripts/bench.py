@@ -318,7 +318,7 @@ async def never_blocks(
     base_url: str, token: str, backlog: bytes, probe: bytes, queue: str
 ) -> list[float]:
     """50 uploads in a row while other clients keep the workers saturated: POST times (ms)."""
-    from tests.support.processes import queue_counts, wait_until
+    from tools.devstack import queue_counts, wait_until
 
     headers = {"Authorization": f"Bearer {token}"}
     files = {"image": ("photo.jpg", backlog, "image/jpeg")}
@@ -359,7 +359,7 @@ class StackHandle:
 
 @contextmanager
 def running_stack(log_dir: Path, workers: int, **env: str) -> Iterator[StackHandle]:
-    from tests.support.processes import Stack, delete_queue
+    from tools.devstack import Stack, delete_queue
 
     stack = Stack(queue=f"bench-{uuid.uuid4().hex[:8]}", log_dir=log_dir, env_overrides=env)
     try:
@@ -684,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["TEST_VHOST"], os.environ["TEST_REDIS_DB"] = args.vhost, str(args.redis_db)
     seconds = 2.0 if args.quick else args.seconds
 
-    from tests.support.emulator import sign_up, unique_email
+    from tools.devstack.emulator import sign_up, unique_email
     from tools.model.quantize import top1_agreement
 
     for path in (FP32, INT8):

@@ -43,9 +43,9 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.support.emulator import sign_up, unique_email  # noqa: E402
-from tests.support.processes import Process, free_port, spawn, wait_until  # noqa: E402
-from tests.support.redis_server import RedisServer  # noqa: E402
+from tools.devstack import Process, free_port, spawn, wait_until  # noqa: E402
+from tools.devstack.emulator import sign_up, unique_email  # noqa: E402
+from tools.devstack.redis_server import RedisServer  # noqa: E402
 
 VHOST = "snapmatch-chaos"
 RUN_LINE = re.compile(r"task (\S+): running the model \(attempt \d+\)")

@@ -14,8 +14,8 @@ from app.catalog.database import connect
 from app.catalog.migrations import migrate
 from app.catalog.seed import SeedCatalog, apply_seed, load_seed
 from tests.support.catalog import settings_for
-from tests.support.emulator import SignedInUser, sign_up, unique_email
-from tests.support.processes import MODEL_PATH, Stack, delete_queue, free_port
+from tools.devstack import MODEL_PATH, Stack, delete_queue, free_port
+from tools.devstack.emulator import SignedInUser, sign_up, unique_email
 
 _TESTS = Path(__file__).resolve().parent
 # The folder a test lives in says what it needs; `pytest -m unit` runs without any service.

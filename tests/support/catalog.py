@@ -12,7 +12,7 @@ import mariadb
 
 from app.catalog.database import connect
 from config import Settings
-from tests.support.processes import REPO_ROOT, TEST_DB, wait_until
+from tools.devstack import REPO_ROOT, TEST_DB, wait_until
 
 
 def settings_for(database: str = TEST_DB, **overrides: Any) -> Settings:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from config import Settings
 from contracts.queue import task_topology
-from tests.support.processes import AMQP_URL, Stack, delete_queue, queue_counts
+from tools.devstack import AMQP_URL, Stack, delete_queue, queue_counts
 
 
 @contextmanager

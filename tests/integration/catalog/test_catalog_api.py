@@ -7,8 +7,8 @@ import pytest
 
 from app.catalog.seed import SeedCatalog
 from tests.support.client import auth
-from tests.support.emulator import SignedInUser
-from tests.support.processes import Stack, wait_until
+from tools.devstack import Stack, wait_until
+from tools.devstack.emulator import SignedInUser
 
 
 @pytest.fixture(scope="module")

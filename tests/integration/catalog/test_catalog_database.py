@@ -18,7 +18,7 @@ from config import Settings
 from contracts.results import Prediction
 from tests.support.catalog import scratch_database, settings_for, table_checksums
 from tests.support.imagenet import CAT_CLASSES, COFFEE_MUG, CUP, ESPRESSO
-from tests.support.processes import REPO_ROOT, base_env, free_port
+from tools.devstack import REPO_ROOT, base_env, free_port
 
 CATALOG_TABLES = ["categories", "category_classes", "products"]
 

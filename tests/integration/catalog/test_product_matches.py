@@ -11,9 +11,9 @@ import pytest
 from app.catalog.seed import SeedCatalog
 from tests.support.catalog import start_mariadb, stop_mariadb
 from tests.support.client import auth, poll, upload
-from tests.support.emulator import SignedInUser
 from tests.support.imagenet import CAT_CLASSES, COFFEE_CLASSES
-from tests.support.processes import Stack, delete_queue, free_port, wait_until
+from tools.devstack import Stack, delete_queue, free_port, wait_until
+from tools.devstack.emulator import SignedInUser
 
 PRODUCT_FIELDS = {
     "id", "sku", "name", "brand", "price", "currency", "category", "image_url", "in_stock", "score"

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from config import AuthMode, Environment, Settings
 from tests.support.client import auth
-from tests.support.emulator import revoke_tokens, set_disabled, sign_in, sign_up, unique_email
 from tests.support.firebase_tokens import TokenSigner, fake_service_account
 from tests.support.google_keys import AppCheckSigner, GoogleKeyServer, google_key_server
-from tests.support.processes import AMQP_URL, REDIS_URL, Stack, delete_queue
+from tools.devstack import AMQP_URL, REDIS_URL, Stack, delete_queue
+from tools.devstack.emulator import revoke_tokens, set_disabled, sign_in, sign_up, unique_email
 
 PROJECT = "demo-snapmatch"
 

@@ -19,7 +19,7 @@ from tests.support.firebase_tokens import (
     fake_service_account,
     serve_google_certs,
 )
-from tests.support.processes import AMQP_URL, REDIS_URL, delete_queue
+from tools.devstack import AMQP_URL, REDIS_URL, delete_queue
 
 PROJECT = "demo-snapmatch"
 

@@ -8,9 +8,9 @@ import redis
 from contracts.redis_keys import TASK_KEY_PREFIX
 from contracts.results import TaskRecord
 from tests.support.client import poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import REDIS_URL
 from tests.support.stacks import custom_stack
+from tools.devstack import REDIS_URL
+from tools.devstack.emulator import SignedInUser
 
 
 def _records_of(owner_uid: str) -> int:

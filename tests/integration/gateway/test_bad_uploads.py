@@ -4,8 +4,8 @@ import httpx
 import pytest
 
 from tests.support.client import auth, poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import Stack
+from tools.devstack import Stack
+from tools.devstack.emulator import SignedInUser
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from tests.support.client import auth, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import REPO_ROOT, Stack, base_env, delete_queue, free_port
+from tools.devstack import REPO_ROOT, Stack, base_env, delete_queue, free_port
+from tools.devstack.emulator import SignedInUser
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import socket
 import uuid
 from urllib.parse import urlsplit
 
-from tests.support.emulator import SignedInUser
-from tests.support.processes import Stack, queue_counts, wait_until
+from tools.devstack import Stack, queue_counts, wait_until
+from tools.devstack.emulator import SignedInUser
 
 
 def _multipart(image: bytes) -> tuple[bytes, str]:

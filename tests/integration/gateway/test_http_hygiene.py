@@ -13,8 +13,8 @@ from app.http.security_headers import SECURITY_HEADERS
 from app.main import create_app
 from config import Settings
 from tests.support.client import auth, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import AMQP_URL, REDIS_URL, Stack, delete_queue, wait_until
+from tools.devstack import AMQP_URL, REDIS_URL, Stack, delete_queue, wait_until
+from tools.devstack.emulator import SignedInUser
 
 
 def _responses(stack: Stack, user: SignedInUser, coffee_jpeg: bytes) -> dict[str, httpx.Response]:

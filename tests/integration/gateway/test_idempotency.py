@@ -9,8 +9,8 @@ import redis
 
 from contracts.redis_keys import task_key
 from tests.support.client import auth, poll
-from tests.support.emulator import SignedInUser
-from tests.support.processes import REDIS_URL, Stack, queue_counts, stored_attempts
+from tools.devstack import REDIS_URL, Stack, queue_counts, stored_attempts
+from tools.devstack.emulator import SignedInUser
 
 
 def _upload(stack: Stack, user: SignedInUser, image: bytes, key: str) -> httpx.Response:

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from tests.support.client import auth, upload
-from tests.support.emulator import SignedInUser
 from tests.support.imagenet import COFFEE_CLASSES
-from tests.support.processes import Stack, delete_queue
+from tools.devstack import Stack, delete_queue
+from tools.devstack.emulator import SignedInUser
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.emulator import SignedInUser
-from tests.support.processes import Stack
+from tools.devstack import Stack
+from tools.devstack.emulator import SignedInUser
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = 30  # per operation and phase: bounded so that the suite stays quick

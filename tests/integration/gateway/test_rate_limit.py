@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from tests.support.client import auth, upload
-from tests.support.emulator import sign_up, unique_email
-from tests.support.processes import Stack, delete_queue
+from tools.devstack import Stack, delete_queue
+from tools.devstack.emulator import sign_up, unique_email
 
 UPLOADS_PER_WINDOW = 3
 POLLS_PER_WINDOW = 5

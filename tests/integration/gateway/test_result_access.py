@@ -5,8 +5,8 @@ import uuid
 import httpx
 
 from tests.support.client import auth, poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import Stack
+from tools.devstack import Stack
+from tools.devstack.emulator import SignedInUser
 
 
 def test_another_users_task_is_indistinguishable_from_an_unknown_one(

@@ -11,7 +11,7 @@ from app.tasks.waiter import ResultNotifier, wait_for_result
 from config import Settings
 from contracts.redis_keys import RESULT_CHANNEL
 from contracts.results import TaskRecord, TaskStatus, utc_now
-from tests.support.processes import REDIS_URL
+from tools.devstack import REDIS_URL
 from worker.result_writer import ResultWriter
 
 

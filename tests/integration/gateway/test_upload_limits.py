@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from tests.support.client import auth, poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import Stack
+from tools.devstack import Stack
+from tools.devstack.emulator import SignedInUser
 
 MB = 1024 * 1024
 

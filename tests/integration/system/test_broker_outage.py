@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import httpx
 
 from tests.support.client import auth, poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import TEST_VHOST, Stack, wait_until
+from tools.devstack import TEST_VHOST, Stack, wait_until
+from tools.devstack.emulator import SignedInUser
 
 
 def _rabbitmqctl(*args: str) -> None:

@@ -6,9 +6,9 @@ import httpx
 from PIL import Image
 
 from tests.support.client import auth, poll, upload
-from tests.support.emulator import SignedInUser
 from tests.support.imagenet import CAT_CLASSES, COFFEE_CLASSES
-from tests.support.processes import Stack
+from tools.devstack import Stack
+from tools.devstack.emulator import SignedInUser
 
 
 def test_photo_of_an_espresso_is_recognised(

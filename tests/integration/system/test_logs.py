@@ -6,8 +6,8 @@ from typing import Any
 
 from config.structured_logging import hash_uid
 from tests.support.client import poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import Process, Stack, wait_until
+from tools.devstack import Process, Stack, wait_until
+from tools.devstack.emulator import SignedInUser
 
 
 def _json_lines_about(process: Process, task_id: str) -> list[dict[str, Any]]:

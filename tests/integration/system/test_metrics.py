@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from tests.support.client import auth, poll, upload
-from tests.support.emulator import SignedInUser
 from tests.support.metrics import names, scrape, value
-from tests.support.processes import Stack
+from tools.devstack import Stack
+from tools.devstack.emulator import SignedInUser
 
 
 def _worker_url(stack: Stack) -> str:

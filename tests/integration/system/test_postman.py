@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from app.catalog.seed import SeedCatalog
-from tests.support.emulator import DEFAULT_HOST as AUTH_EMULATOR_HOST
-from tests.support.emulator import unique_email
-from tests.support.processes import REPO_ROOT, Stack
+from tools.devstack import REPO_ROOT, Stack
+from tools.devstack.emulator import DEFAULT_HOST as AUTH_EMULATOR_HOST
+from tools.devstack.emulator import unique_email
 
 POSTMAN_DIR = REPO_ROOT / "docs" / "postman"
 COLLECTION = POSTMAN_DIR / "snapmatch.postman_collection.json"

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from tests.support.client import auth, poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import TEST_VHOST, stored_attempts, wait_until
-from tests.support.redis_server import RedisServer
 from tests.support.stacks import custom_stack
+from tools.devstack import TEST_VHOST, stored_attempts, wait_until
+from tools.devstack.emulator import SignedInUser
+from tools.devstack.redis_server import RedisServer
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pika
 
 from config import Settings
 from contracts.queue import task_topology
-from tests.support.processes import AMQP_URL, REPO_ROOT, base_env, delete_queue, spawn
+from tools.devstack import AMQP_URL, REPO_ROOT, base_env, delete_queue, spawn
 
 
 def _old_queue_with_tasks(queue: str, tasks: int) -> None:

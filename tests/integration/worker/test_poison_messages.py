@@ -5,8 +5,6 @@ import signal
 from pathlib import Path
 
 from tests.support.client import poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import Process, Stack, queue_counts, stored_attempts, wait_until
 from tests.support.stacks import (
     awaiting_failure_record,
     custom_stack,
@@ -15,6 +13,8 @@ from tests.support.stacks import (
     slow_png,
     take_and_drop,
 )
+from tools.devstack import Process, Stack, queue_counts, stored_attempts, wait_until
+from tools.devstack.emulator import SignedInUser
 
 
 def _kill_when_running_the_model(worker: Process, attempt: int) -> None:

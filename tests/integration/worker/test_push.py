@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support.client import auth, poll
-from tests.support.emulator import SignedInUser
 from tests.support.metrics import scrape, value
-from tests.support.processes import Stack, delete_queue, wait_until
+from tools.devstack import Stack, delete_queue, wait_until
+from tools.devstack.emulator import SignedInUser
 
 
 def _service_account_key(path: Path) -> Path:

@@ -3,9 +3,9 @@
 import signal
 
 from tests.support.client import poll, upload
-from tests.support.emulator import SignedInUser
 from tests.support.imagenet import COFFEE_CLASSES
-from tests.support.processes import Stack, queue_counts, stored_attempts, wait_until
+from tools.devstack import Stack, queue_counts, stored_attempts, wait_until
+from tools.devstack.emulator import SignedInUser
 
 
 def test_tasks_held_by_a_killed_worker_are_completed_by_another(

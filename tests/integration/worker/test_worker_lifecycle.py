@@ -7,13 +7,13 @@ import time
 import httpx
 
 from tests.support.client import poll, upload
-from tests.support.emulator import SignedInUser
-from tests.support.processes import (
+from tools.devstack import (
     TEST_VHOST,
     Stack,
     queue_counts,
     wait_until,
 )
+from tools.devstack.emulator import SignedInUser
 
 
 def test_sigterm_finishes_held_tasks_then_exits_cleanly(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import poll, upload
-from tests.support.emulator import SignedInUser
 from tests.support.imagenet import CAT_CLASSES, COFFEE_CLASSES
-from tests.support.processes import MODEL_PATH, Stack, stored_attempts
+from tools.devstack import MODEL_PATH, Stack, stored_attempts
+from tools.devstack.emulator import SignedInUser
 
 INT8_MODEL = MODEL_PATH.with_name("efficientnet-lite0-int8.onnx")
 

@@ -1,4 +1,4 @@
-"""A private redis-server a test may kill and restart without disturbing anything else."""
+"""A private redis-server that a test or the chaos run may kill and restart, disturbing no one."""
 
 import shutil
 import subprocess
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support.processes import free_port, wait_until
+from tools.devstack.processes import free_port, wait_until
 
 
 class RedisServer:
@@ -14,7 +14,8 @@ class RedisServer:
 
     def __init__(self, work_dir: Path, *, durable: bool = False) -> None:
         binary = shutil.which("redis-server")
-        assert binary is not None, "redis-server is not installed (scripts/ensure-tools.sh)"
+        if binary is None:
+            raise FileNotFoundError("redis-server is not installed (scripts/ensure-tools.sh)")
         self._binary = binary
         self._dir = work_dir
         self.port = free_port()
@@ -27,7 +28,7 @@ class RedisServer:
 
     def start(self) -> None:
         log = (self._dir / f"redis-{self.port}.log").open("ab")
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 - the redis-server on PATH
             [
                 self._binary,
                 "--port",

@@ -18,7 +18,7 @@ import httpx
 
 DEFAULT_HOST = os.environ.get("SNAPMATCH_AUTH_EMULATOR_HOST") or "127.0.0.1:9099"
 DEFAULT_PROJECT_ID = os.environ.get("SNAPMATCH_FIREBASE_PROJECT_ID") or "demo-snapmatch"
-DEFAULT_PASSWORD = "snapmatch-test"
+DEFAULT_PASSWORD = "snapmatch-test"  # noqa: S105 - emulator-only users
 TIMEOUT_SECONDS = 10.0
 _START_HINT = "start it with `make run` or scripts/auth-emulator.sh start"
 

@@ -1,0 +1,45 @@
+"""snapmatch's real processes on the local services: what the tests, the benchmark and the
+chaos run share.
+
+- ``processes``: spawn a module as a process with its log in a file; free ports; polling waits.
+- ``services``: which RabbitMQ vhost, Redis database and catalog database a stack uses (by
+  default the checkout's own, from ``TEST_VHOST``/``TEST_REDIS_DB``/``TEST_DB``), and direct
+  looks into them (queue counts, stored attempts, deleting a queue's topology).
+- ``stack``: a gateway and its workers on one queue, started the way `make run` starts them.
+- ``redis_server``: a private redis-server that may be killed and restarted.
+- ``emulator``: users and ID tokens from the local Firebase Auth Emulator.
+"""
+
+from tools.devstack.processes import REPO_ROOT, Process, free_port, spawn, wait_until
+from tools.devstack.services import (
+    AMQP_URL,
+    REDIS_URL,
+    TEST_DB,
+    TEST_SERVICES,
+    TEST_VHOST,
+    Services,
+    delete_queue,
+    queue_counts,
+    stored_attempts,
+)
+from tools.devstack.stack import MODEL_PATH, Stack, base_env
+
+__all__ = [
+    "AMQP_URL",
+    "MODEL_PATH",
+    "REDIS_URL",
+    "REPO_ROOT",
+    "TEST_DB",
+    "TEST_SERVICES",
+    "TEST_VHOST",
+    "Process",
+    "Services",
+    "Stack",
+    "base_env",
+    "delete_queue",
+    "free_port",
+    "queue_counts",
+    "spawn",
+    "stored_attempts",
+    "wait_until",
+]
