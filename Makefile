@@ -11,6 +11,7 @@ WORKERS ?= 1
 EMAIL ?= dev@snapmatch.test
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+BENCH_OUT ?= docs/BENCHMARKS.md
 # The suite's own RabbitMQ vhost and Redis database (distinct values let checkouts test side by side).
 TEST_VHOST ?= snapmatch-test
 TEST_REDIS_DB ?= 1
@@ -64,8 +65,8 @@ chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under work
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
 	$(PY) scripts/chaos.py
 
-bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes docs/BENCHMARKS.md
-	$(PY) scripts/bench.py --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out docs/BENCHMARKS.md $(BENCH_ARGS)
+bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes BENCH_OUT (docs/BENCHMARKS.md)
+	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 token: ## print an ID token for EMAIL from the Auth Emulator (use with make -s)
 	@$(PY) scripts/dev_token.py --email '$(EMAIL)'
