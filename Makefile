@@ -12,6 +12,7 @@ EMAIL ?= dev@snapmatch.test
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 BENCH_OUT ?= docs/BENCHMARKS.md
+CHAOS_ARGS ?=
 # The suite's own RabbitMQ vhost and Redis database (distinct values let checkouts test side by side).
 TEST_VHOST ?= snapmatch-test
 TEST_REDIS_DB ?= 1
@@ -63,7 +64,7 @@ migrate-queue: $(VENV)/.installed ## re-create the task queue if its arguments c
 
 chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under worker kills and broker/Redis restarts; prints the loss table
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
-	$(PY) scripts/chaos.py
+	$(PY) -m tools.chaos $(CHAOS_ARGS)
 
 bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes BENCH_OUT (docs/BENCHMARKS.md)
 	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
