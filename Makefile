@@ -70,7 +70,7 @@ bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeli
 	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 token: ## print an ID token for EMAIL from the Auth Emulator (use with make -s)
-	@$(PY) scripts/dev_token.py --email '$(EMAIL)'
+	@$(PY) -m tools.dev_token --email '$(EMAIL)'
 
 proto: $(VENV)/.installed ## regenerate proto/contracts/task_pb2.py from task.proto
 	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto proto/contracts/task.proto

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Measure the latency of catalog reads through a running gateway (`make run`).
 
-    .venv/bin/python scripts/measure_catalog_latency.py --token "$(make -s token)" \
+    .venv/bin/python -m tools.measure_catalog_latency --token "$(make -s token)" \
         [--base-url URL] [--requests N]
 
 Uploads a photo of an espresso (scikit-image's sample), waits for its result, then times N
@@ -21,16 +20,15 @@ import sys
 import time
 
 import httpx
-from PIL import Image
-from skimage import data
+
+from tools.model.photos import sample_photo
 
 QUERIES = ["espresso cup", "running shoe", "leather wallet", "tv", "café", "backpack 22 l"]
 
 
 def _coffee_jpeg() -> bytes:
     buffer = io.BytesIO()
-    pixels = data.coffee()  # type: ignore[no-untyped-call]
-    Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
+    sample_photo("coffee.png").save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
 
 
@@ -44,7 +42,10 @@ def _summary(name: str, samples: list[float]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.measure_catalog_latency",
+        description="Measure the latency of catalog reads through a running gateway.",
+    )
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--token", required=True, help="a Firebase ID token (make -s token)")
