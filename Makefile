@@ -62,7 +62,7 @@ test: $(VENV)/.installed $(MODEL) tools services emulator ## the whole suite aga
 migrate-queue: $(VENV)/.installed ## re-create the task queue if its arguments changed (keeps waiting tasks)
 	$(PY) -m tools.queue_migration
 
-chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under worker kills and broker/Redis restarts; prints the loss table
+chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under worker kills and broker/Redis restarts (CHAOS_ARGS); prints the loss table
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
 	$(PY) -m tools.chaos $(CHAOS_ARGS)
 
