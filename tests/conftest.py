@@ -112,6 +112,7 @@ def gateway_without_redis(tmp_path: Path) -> Iterator[Stack]:
     stack.start_gateway(probe="/health")
     yield stack
     stack.stop()
+    delete_queue(stack.queue)
 
 
 @pytest.fixture(scope="session")

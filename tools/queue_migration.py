@@ -22,7 +22,7 @@ from config import Settings, get_settings
 from config.structured_logging import configure_logging
 from contracts.queue import PRECONDITION_FAILED, task_topology
 
-logger = structlog.stdlib.get_logger(__name__)
+logger = structlog.stdlib.get_logger("tools.queue_migration")  # not __main__ under -m
 
 
 class MigrationError(Exception):
