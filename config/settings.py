@@ -133,6 +133,18 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long the gateway lets in-flight requests finish before it "
         "closes its RabbitMQ and Redis connections and exits.",
     )
+    refused_body_drain_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        description="After answering a request before reading its body (401, 413, 415, 429), "
+        "read and discard at most this much of the rest before closing, so that clients which "
+        "send the whole body first see the answer, not a reset (nginx's lingering close).",
+    )
+    refused_body_drain_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="The longest such a drain may take (and 5 s without data ends it sooner).",
+    )
     result_wait_max_seconds: float = Field(
         30.0,
         ge=0,
@@ -215,6 +227,19 @@ class Settings(BaseSettings):
         description="Also reject revoked tokens and disabled users (one Firebase `get_user` "
         "call per request). Unset: on in production, off otherwise.",
     )
+    auth_token_cache_size: int = Field(
+        10_000,
+        ge=0,
+        description="Verified ID tokens each gateway process remembers (by SHA-256) until 30 s "
+        "before they expire, instead of verifying them on every request; 0 turns it off.",
+    )
+    auth_revocation_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="With revocation checks on: how long a remembered token is trusted before "
+        "it is verified again, revocation included; a revoked token or disabled user is "
+        "refused at most this long after the change. 0: check on every request.",
+    )
     auth_clock_skew_seconds: int = Field(
         0, ge=0, le=60, description="Clock skew tolerated on a token's `iat`/`exp`, in seconds."
     )
@@ -256,6 +281,23 @@ class Settings(BaseSettings):
         le=65535,
         description="Port of the worker's Prometheus endpoint (`/metrics`); 0 disables it. "
         "Each worker process needs its own.",
+    )
+    tracing_enabled: bool = Field(
+        False,
+        description="OpenTelemetry traces of every upload, from the client's `traceparent` "
+        "through the queue to the worker, sent to `otlp_traces_endpoint`.",
+    )
+    otlp_traces_endpoint: str = Field(
+        "http://127.0.0.1:4318/v1/traces",
+        description="OTLP/HTTP (protobuf) traces endpoint of the collector (Jaeger, Tempo, the "
+        "OpenTelemetry Collector).",
+    )
+    tracing_sample_ratio: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded; a client's sampled `traceparent` is always "
+        "followed.",
     )
     push_notifications: bool = Field(
         False,

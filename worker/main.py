@@ -10,6 +10,7 @@ import structlog
 
 from config import Settings, get_settings
 from config.structured_logging import configure_logging
+from config.tracing import add_trace_ids, configure_tracing
 from worker.inference.batching import MicroBatcher
 from worker.inference.classifier import Classifier
 from worker.metrics import WorkerMetrics, serve_metrics
@@ -24,13 +25,18 @@ logger = structlog.stdlib.get_logger("worker")
 
 def main() -> int:
     settings = get_settings()
-    configure_logging(settings.log_level, process="worker")
+    tracing = configure_tracing(settings, service_name="snapmatch-worker")
+    configure_logging(
+        settings.log_level, process="worker", processors=[add_trace_ids] if tracing else []
+    )
     # pika narrates every connection step at INFO; its warnings and errors still show.
     logging.getLogger("pika").setLevel(logging.WARNING)
     if not settings.model_path.is_file():
         logger.error("model not found; build it with `make model`", path=str(settings.model_path))
         return 2
     with contextlib.ExitStack() as cleanup:
+        if tracing is not None:
+            cleanup.callback(tracing.shutdown)  # last: sends the spans still batched
         metrics = WorkerMetrics()
         model = _load_model(settings, metrics, cleanup)
         server = serve_metrics(

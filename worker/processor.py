@@ -1,6 +1,7 @@
 """Turns one queue message into one terminal task record: the worker's business logic,
 free of any RabbitMQ detail so it can be tested on its own."""
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from contracts.results import (
 from contracts.task_pb2 import TaskMessage
 from worker.inference.classifier import Classification
 from worker.inference.preprocess import ImageTooLargeError, UndecodableImageError
+from worker.tracing import processing, record_outcome, record_stages, tracer
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -90,7 +92,10 @@ class TaskProcessor:
         task = _parse(delivery.body)
         if task is None:
             return Outcome.DROPPED
-        with bind_task(task.task_id, owner_uid=task.owner_uid):
+        with (
+            bind_task(task.task_id, owner_uid=task.owner_uid),
+            processing(task, attempt=delivery.delivery_count + 1),
+        ):
             return self._handle_task(task, delivery)
 
     def _handle_task(self, task: TaskMessage, delivery: Delivery) -> Outcome:
@@ -112,9 +117,12 @@ class TaskProcessor:
                 )
             )
         record = self._run(task, attempt)
-        self._store.put(record)
+        record_outcome(record)
+        with tracer.start_as_current_span("store result"):
+            self._store.put(record)
         logger.info("task finished", status=record.status.value, attempt=record.attempts)
-        self._notify(lambda observer: observer.task_finished(task, record))
+        with tracer.start_as_current_span("notify"):
+            self._notify(lambda observer: observer.task_finished(task, record))
         return Outcome.STORED
 
     def _notify(self, call: Callable[[TaskObserver], None]) -> None:
@@ -163,6 +171,7 @@ class TaskProcessor:
             )
         # Counted by the chaos run: every line is one execution of the model.
         logger.info("running the model", attempt=attempt)
+        started_ns = time.time_ns()
         try:
             outcome = self._classifier.classify(task.image)
         except ImageTooLargeError as exc:
@@ -170,6 +179,9 @@ class TaskProcessor:
         except UndecodableImageError as exc:
             return self._failed(task, submitted, attempt, FailureCode.UNDECODABLE_IMAGE, str(exc))
         completed = utc_now()
+        record_stages(
+            started_ns, preprocess_ms=outcome.preprocess_ms, inference_ms=outcome.inference_ms
+        )
         return TaskRecord(
             task_id=task.task_id,
             owner_uid=task.owner_uid,

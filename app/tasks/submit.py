@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry import propagate, trace
 
 from app.tasks.idempotency import IdempotencyKey, fingerprint
 from app.tasks.publisher import TaskPublisher
@@ -23,6 +24,8 @@ from contracts.results import TaskRecord, TaskStatus, utc_now
 from contracts.task_pb2 import TaskMessage
 
 logger = structlog.stdlib.get_logger(__name__)
+# A no-op tracer until config.tracing installs a provider (tracing is off by default).
+tracer = trace.get_tracer(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,12 @@ class TaskSubmitter:
         if reservation.replayed:
             return Submission(reservation.task_id, replayed=True)
         try:
-            await self._publisher.publish(_message(record, photo), task_id=task_id)
+            with tracer.start_as_current_span(
+                "publish task",
+                kind=trace.SpanKind.PRODUCER,
+                attributes={"messaging.system": "rabbitmq", "messaging.message.id": task_id},
+            ):
+                await self._publisher.publish(_message(record, photo), task_id=task_id)
         except Exception as exc:
             logger.warning("task not queued", reason=str(exc))
             with contextlib.suppress(ResultStoreUnavailableError):
@@ -94,4 +102,6 @@ def _message(record: TaskRecord, photo: Photo) -> bytes:
         submitted_at=submitted_at,
         fcm_token=photo.fcm_token,
     )
+    # The current (publish) span's traceparent, for the worker to continue; nothing when off.
+    propagate.inject(message.trace_context)
     return message.SerializeToString()
