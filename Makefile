@@ -44,7 +44,7 @@ services: ## start RabbitMQ, Redis and MariaDB if needed; create the vhosts, dat
 db: $(VENV)/.installed services ## apply the catalog migrations and load the seed catalog
 	$(PY) -m app.catalog setup
 
-tools: ## install the Debian packages the build and tests need (libmariadb-dev, docker-compose)
+tools: ## install the Debian packages the build and tests need (libmariadb-dev, docker-compose, promtool)
 	scripts/ensure-tools.sh
 
 emulator: ## start the Firebase Auth Emulator if it is not running

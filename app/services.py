@@ -45,7 +45,7 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
 
         redis = request_client(settings)
         stack.push_async_callback(redis.aclose)
-        store = TaskStore(settings, redis)
+        store = TaskStore(settings, redis, metrics)
 
         publisher = TaskPublisher(settings, metrics)
         stack.push_async_callback(publisher.close)

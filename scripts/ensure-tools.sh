@@ -6,8 +6,9 @@
 set -euo pipefail
 
 # The one list to extend. libmariadb-dev: headers and mariadb_config for building the mariadb
-# connector (no Linux wheel on PyPI).
-PACKAGES=(docker-compose libmariadb-dev)
+# connector (no Linux wheel on PyPI). prometheus: its promtool checks and unit-tests the alert
+# rules in deploy/prometheus/ (the package's own server is disabled on systemd hosts).
+PACKAGES=(docker-compose libmariadb-dev prometheus)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -38,4 +39,8 @@ run() { # run CMD... : quiet unless it fails
 }
 run apt-get update -qq
 run apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Only promtool is wanted: a Prometheus server started by the package would scrape nothing.
+if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+    run systemctl disable --now prometheus
+fi
 echo "ensure-tools: installed ${missing[*]}"

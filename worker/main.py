@@ -13,7 +13,7 @@ from config.structured_logging import configure_logging
 from config.tracing import add_trace_ids, configure_tracing
 from worker.inference.batching import MicroBatcher
 from worker.inference.classifier import Classifier
-from worker.metrics import WorkerMetrics, serve_metrics
+from worker.metrics import CountedResultStore, WorkerMetrics, serve_metrics
 from worker.processor import ImageClassifier, TaskObserver, TaskProcessor
 from worker.push import PushNotifier, push_app
 from worker.queue.consumer import TaskConsumer
@@ -48,7 +48,7 @@ def main() -> int:
         cleanup.callback(writer.close)
         processor = TaskProcessor(
             model,
-            writer,
+            CountedResultStore(writer, metrics),
             delivery_limit=settings.queue_delivery_limit,
             observers=_observers(settings, metrics, cleanup),
         )

@@ -19,9 +19,11 @@ from prometheus_client import (
     disable_created_metrics,
     start_http_server,
 )
+from redis.exceptions import RedisError
 
 from contracts.results import TaskRecord
 from contracts.task_pb2 import TaskMessage
+from worker.processor import ResultStore
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -82,6 +84,12 @@ class WorkerMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.result_store_errors = Counter(
+            "snapmatch_worker_result_store_errors_total",
+            "Result reads and writes that failed because Redis did not answer; the task is "
+            "held and retried.",
+            registry=self.registry,
+        )
         self.model = Info(
             "snapmatch_worker_model",
             "The model this worker serves (constant 1, labelled with name and version).",
@@ -103,6 +111,22 @@ class WorkerMetrics:
 
     def set_model(self, name: str, version: str) -> None:
         self.model.info({"name": name, "version": version})
+
+
+class CountedResultStore:
+    """A ``ResultStore`` whose Redis failures are counted (and still raised)."""
+
+    def __init__(self, store: ResultStore, metrics: WorkerMetrics) -> None:
+        self._store = store
+        self._errors = metrics.result_store_errors
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        with self._errors.count_exceptions(RedisError):
+            return self._store.get(task_id)
+
+    def put(self, record: TaskRecord) -> None:
+        with self._errors.count_exceptions(RedisError):
+            self._store.put(record)
 
 
 def serve_metrics(
