@@ -24,7 +24,7 @@ from contracts.results import (
 from contracts.task_pb2 import TaskMessage
 from worker.inference.classifier import Classification
 from worker.inference.preprocess import ImageTooLargeError, UndecodableImageError
-from worker.tracing import processing, record_outcome, record_stages, tracer
+from worker.tracing import processing, record_outcome, record_stages, stage
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -118,10 +118,10 @@ class TaskProcessor:
             )
         record = self._run(task, attempt)
         record_outcome(record)
-        with tracer.start_as_current_span("store result"):
+        with stage("store result"):
             self._store.put(record)
         logger.info("task finished", status=record.status.value, attempt=record.attempts)
-        with tracer.start_as_current_span("notify"):
+        with stage("notify"):
             self._notify(lambda observer: observer.task_finished(task, record))
         return Outcome.STORED
 

@@ -1,4 +1,4 @@
-"""The worker's part of an upload's trace (``config.tracing``; no-op spans while it is off).
+"""The worker's part of an upload's trace (``config.tracing``; nothing at all while it is off).
 
 A task's spans continue the gateway's publish span, whose context travels in the message
 (``TaskMessage.trace_context``), not in AMQP headers: it survives redelivery, dead-lettering
@@ -15,10 +15,11 @@ call runs on another thread, needs no context passing).
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from opentelemetry import propagate, trace
 
+from config import tracing
 from contracts.results import TaskRecord
 from contracts.task_pb2 import TaskMessage
 
@@ -30,6 +31,9 @@ _NS_PER_MS = 1_000_000
 @contextmanager
 def processing(task: TaskMessage, *, attempt: int) -> Iterator[None]:
     """The task's ``queue wait`` span, then its ``process task`` span, current inside."""
+    if not tracing.is_active():
+        yield
+        return
     published = propagate.extract(task.trace_context)
     started = time.time_ns()
     tracer.start_span(
@@ -49,8 +53,15 @@ def processing(task: TaskMessage, *, attempt: int) -> Iterator[None]:
         yield
 
 
+def stage(name: str) -> AbstractContextManager[None]:
+    """A span around one step of the task (storing, notifying), current inside."""
+    return tracing.span(tracer, name)
+
+
 def record_stages(started_ns: int, *, preprocess_ms: float, inference_ms: float) -> None:
     """``preprocess`` and ``inference`` spans, back to back from ``started_ns``."""
+    if not tracing.is_active():
+        return
     preprocessed = started_ns + round(preprocess_ms * _NS_PER_MS)
     tracer.start_span("preprocess", start_time=started_ns).end(end_time=preprocessed)
     finished = preprocessed + round(inference_ms * _NS_PER_MS)
@@ -59,6 +70,8 @@ def record_stages(started_ns: int, *, preprocess_ms: float, inference_ms: float)
 
 def record_outcome(record: TaskRecord) -> None:
     """The task's terminal status (and failure code) on the current span."""
+    if not tracing.is_active():
+        return
     span = trace.get_current_span()
     span.set_attribute("snapmatch.task.status", record.status.value)
     if record.error is not None:

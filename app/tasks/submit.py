@@ -19,12 +19,12 @@ from opentelemetry import propagate, trace
 from app.tasks.idempotency import IdempotencyKey, fingerprint
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import ResultStoreUnavailableError, TaskStore
+from config import tracing
 from config.structured_logging import task_fields
 from contracts.results import TaskRecord, TaskStatus, utc_now
 from contracts.task_pb2 import TaskMessage
 
 logger = structlog.stdlib.get_logger(__name__)
-# A no-op tracer until config.tracing installs a provider (tracing is off by default).
 tracer = trace.get_tracer(__name__)
 
 
@@ -71,7 +71,8 @@ class TaskSubmitter:
         if reservation.replayed:
             return Submission(reservation.task_id, replayed=True)
         try:
-            with tracer.start_as_current_span(
+            with tracing.span(
+                tracer,
                 "publish task",
                 kind=trace.SpanKind.PRODUCER,
                 attributes={"messaging.system": "rabbitmq", "messaging.message.id": task_id},
@@ -102,6 +103,6 @@ def _message(record: TaskRecord, photo: Photo) -> bytes:
         submitted_at=submitted_at,
         fcm_token=photo.fcm_token,
     )
-    # The current (publish) span's traceparent, for the worker to continue; nothing when off.
-    propagate.inject(message.trace_context)
+    if tracing.is_active():  # the publish span's traceparent, for the worker to continue
+        propagate.inject(message.trace_context)
     return message.SerializeToString()
