@@ -103,9 +103,11 @@ def newman_run(base_url: str) -> tuple[bool, str]:
         "--disable-unicode",
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
-    output = proc.stdout + proc.stderr
-    why = [line.strip() for line in output.splitlines() if "Error" in line or "ECONN" in line]
-    return proc.returncode == 0, "; ".join(why[:3])
+    # newman ends with a table of failures: "  #  failure  detail", then numbered entries.
+    lines = (proc.stdout + proc.stderr).splitlines()
+    start = next((i for i, line in enumerate(lines) if "failure" in line and "detail" in line), 0)
+    why = [" ".join(line.split()) for line in lines[start + 1 : start + 9] if line.strip()]
+    return proc.returncode == 0, " | ".join(why)
 
 
 def main() -> int:
