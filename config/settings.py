@@ -2,7 +2,8 @@
 
 Every knob is an environment variable prefixed with ``SNAPMATCH_`` (or a line in ``.env``).
 The README's configuration table lists them; ``tests/unit/test_settings.py`` keeps the two in
-step.
+step. One flat class on purpose, longer than most modules: every knob of both processes in one
+place, in the order of that table.
 """
 
 from enum import StrEnum
@@ -225,7 +226,8 @@ class Settings(BaseSettings):
     auth_check_revoked: bool | None = Field(
         None,
         description="Also reject revoked tokens and disabled users (one Firebase `get_user` "
-        "call per request). Unset: on in production, off otherwise.",
+        "call per verification, at most one per token per revocation window). Unset: on in "
+        "production, off otherwise.",
     )
     auth_token_cache_size: int = Field(
         10_000,
