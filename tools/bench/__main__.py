@@ -21,13 +21,13 @@ from tools.bench.plans import Plan, plans
 from tools.bench.report import render
 from tools.bench.results import KernelResult, Measurements, PipelineResult
 from tools.bench.system import CpuMeter, machine_description
-from tools.devstack import MODEL_PATH, REPO_ROOT, TEST_SERVICES, Services
+from tools.devstack import MODEL_DIR, REPO_ROOT, TEST_SERVICES, Services
 from tools.devstack.emulator import sign_up, unique_email
 from tools.devstack.services import local_redis_url
 from tools.model.quantize import top1_agreement
 
-FP32 = MODEL_PATH
-INT8 = MODEL_PATH.with_name("efficientnet-lite0-int8.onnx")
+FP32 = MODEL_DIR / "efficientnet-lite0.onnx"
+INT8 = MODEL_DIR / "efficientnet-lite0-int8.onnx"
 Jpegs = dict[float, list[bytes]]
 
 
@@ -71,7 +71,7 @@ def measure_pipelines(
     rss: dict[str, dict[str, float]] = {}
     blocks: list[float] = []
     with tempfile.TemporaryDirectory(prefix="snapmatch-bench-") as tmp:
-        for plan in plans(INT8, quick=args.quick):
+        for plan in plans(quick=args.quick):
             say(f"starting gateway + {plan.workers} worker(s): {plan.config}")
             env = plan.env | {"SNAPMATCH_WORKER_EXECUTION_PROVIDER": args.provider}
             with running_stack(Path(tmp), plan.workers, services, **env) as stack:
