@@ -81,8 +81,8 @@ _TRANSLATIONS: dict[type[Exception], Callable[[Any], APIError]] = {
     ModelNotFoundError: lambda exc: APIError(404, "model_not_found", str(exc)),
     ModelVersionGoneError: lambda exc: APIError(404, "model_version_not_found", str(exc)),
     UnknownModelError: lambda exc: APIError(422, "unknown_model", str(exc)),
-    ModelUnavailableError: _unavailable(
-        "model_unavailable", "the default model is unavailable; retry later or name a model"
+    ModelUnavailableError: lambda exc: APIError(
+        503, "model_unavailable", f"{exc}; retry later", RETRY_LATER
     ),
 }
 

@@ -162,6 +162,18 @@ class ModelRegistry:
     def file(self, entry: ModelEntry) -> Path:
         return model_file(self.path, entry)
 
+    async def verified_file(self, entry: ModelEntry) -> Path:
+        """The entry's file, still the bytes the manifest names: re-hashed (off the event loop)
+        whenever ``stat`` says it changed since it was checked; ModelUnavailableError if not."""
+        path = self.file(entry)
+        problem = await anyio.to_thread.run_sync(self._verified.check, path, entry)
+        if problem is not None:
+            logger.error("model file damaged; not serving it", model=entry.name, problem=problem)
+            raise ModelUnavailableError(
+                f"the file of {entry.name} {entry.version} is damaged on this gateway"
+            )
+        return path
+
     @staticmethod
     def labels(entry: ModelEntry) -> LabelSet:
         return load_label_set(entry.labels)

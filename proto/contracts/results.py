@@ -42,6 +42,11 @@ class ModelInfo(BaseModel):
 
 class Timings(BaseModel):
     queued_ms: float = Field(description="From the gateway's acceptance to a worker taking it.")
+    model_load_ms: float = Field(
+        0.0,
+        description="Waiting for the model to be loaded and warmed up: 0 when the worker held "
+        "it already, the load time on a cache miss.",
+    )
     preprocess_ms: float = Field(description="Decode, orient, resize, crop and normalise.")
     inference_ms: float = Field(description="The model's forward pass.")
     total_ms: float = Field(description="From acceptance to the stored result.")

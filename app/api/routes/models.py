@@ -73,14 +73,15 @@ async def get_model_labels(
     return ModelLabels(model=entry.name, label_set=label_set.name, labels=list(label_set.labels))
 
 
-@router.api_route(
+@router.head("/{name}/download", include_in_schema=False)
+@router.get(
     "/{name}/download",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={
         200: {
             "content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-            "description": "The ONNX file, with `ETag` (its SHA-256) and `Accept-Ranges`.",
+            "description": "The ONNX file, with `ETag` (its SHA-256) and `Accept-Ranges`. "
+            "`HEAD` gives the same headers without the body.",
         },
         206: {"description": "The requested `Range` of the file."},
         304: {"description": "`If-None-Match` holds the current ETag: the copy is current."},
@@ -90,11 +91,13 @@ async def get_model_labels(
                 401: _UNAUTHORISED,
                 404: "No such model, or `version` is no longer the current one.",
                 416: "A `Range` outside the file.",
+                503: "The file is damaged on this gateway (`model_unavailable`); retry later.",
             },
             {
                 400: ("invalid_range", "cannot serve Range 'bytes=x-': Malformed range header."),
                 404: _NOT_FOUND,
                 416: ("range_not_satisfiable", "the file has 18544544 bytes; Range ..."),
+                503: ("model_unavailable", "the file of efficientnet-lite0 ... is damaged"),
             },
         ),
     },
@@ -118,4 +121,5 @@ async def download_model(
     entry = models.get(name)
     if version is not None and version != entry.version:
         raise ModelVersionGoneError(entry, version)
-    return download(entry, models.file(entry), request.headers, versioned=version is not None)
+    path = await models.verified_file(entry)
+    return download(entry, path, request.headers, versioned=version is not None)
