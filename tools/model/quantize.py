@@ -99,14 +99,18 @@ class Agreement:
         return self.top1_agree / self.images
 
 
-def holdout_top1(model_path: Path) -> np.ndarray:
+def holdout_top1(model: Path | bytes, card: ModelCard | None = None) -> np.ndarray:
     """The model's top-1 class of each held-out photo and crop, through its own
-    preprocessing (so models of different input sizes see the same photos)."""
-    card = ModelCard.load(model_path)
+    preprocessing (so models of different input sizes see the same photos). ``card``
+    defaults to the sidecar of a ``model`` path."""
+    if card is None:
+        assert isinstance(model, Path), "a model given as bytes needs its card"
+        card = ModelCard.load(model)
     tensors = photo_tensors(
         card.preprocessing, HOLDOUT_PHOTOS, HOLDOUT_CROPS_PER_PHOTO, seed=HOLDOUT_SEED
     )
-    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    source = model if isinstance(model, bytes) else str(model)
+    session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
     logits = session.run([card.output], {card.input: np.concatenate(tensors)})[0]
     picks: np.ndarray = np.asarray(logits).argmax(axis=1)
     return picks
