@@ -3,12 +3,14 @@ built model: 3x8x8 input, global average pool, a linear layer to 1000 classes.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
 from contracts.model_files import ModelCard, efficientnet_preprocessing, sidecar_path
+from contracts.model_registry import ModelEntry
 from tools.model.build import model_version, write_atomically
 
 SIZE = 8
@@ -60,3 +62,19 @@ def tiny_model(
     )
     write_atomically(sidecar_path(out), card.to_json().encode())
     return out
+
+
+def model_entry(name: str, version: str = "aaaaaaaaaaaa") -> ModelEntry:
+    """A manifest entry of a 224-px ImageNet model, for tests that never open its file."""
+    return ModelEntry(
+        name=name,
+        version=version,
+        precision="fp32",
+        input_size=224,
+        num_classes=1000,
+        labels="imagenet-1k",
+        preprocessing=efficientnet_preprocessing(input_size=224, short_side=256, num_classes=1000),
+        sha256=version + "0" * 52,
+        size_bytes=1,
+        published_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )

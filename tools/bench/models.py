@@ -141,7 +141,9 @@ def render_models(results: list[ModelResult], note: str = "") -> list[str]:
         "and warm up (a cache miss in a running worker); memory = resident memory one more "
         "loaded model adds (the first model of a process adds onnxruntime's start-up too: "
         "first); inference p50 at batch 1; kernel = the worker's whole classify on 1.2 MP "
-        "JPEGs; agreement = same top-1 as fp32 Lite0 on the held-out photos and crops.",
+        "JPEGs; agreement = same top-1 as fp32 Lite0 on the held-out photos and crops (for int8 "
+        "variants a measure of quantization loss; between different architectures it measures "
+        "difference, not accuracy).",
         "",
         "| model | precision | input | file MB | load s | memory MB (first) | inference p50 ms "
         "| kernel img/s | top-1 = Lite0 fp32 |",

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from contracts.model_files import efficientnet_preprocessing
-from contracts.model_registry import ModelEntry
 from contracts.results import FailureCode, Prediction, TaskRecord, TaskStatus
 from contracts.task_pb2 import TaskMessage
+from tests.support.tiny_models import model_entry
 from worker.inference.cache import ModelUnavailableError
 from worker.inference.classifier import Classification
 from worker.inference.preprocess import UndecodableImageError
@@ -53,23 +52,10 @@ class OneModel:
         if requested not in ("", name):
             raise UnknownModelError(requested, [name])
         if self.unavailable is not None:
-            raise ModelUnavailableError(_entry(name, self.classifier.version), self.unavailable)
+            raise ModelUnavailableError(
+                model_entry(name, self.classifier.version), self.unavailable
+            )
         yield self.classifier
-
-
-def _entry(name: str, version: str) -> ModelEntry:
-    return ModelEntry(
-        name=name,
-        version=version,
-        precision="fp32",
-        input_size=224,
-        num_classes=1000,
-        labels="imagenet-1k",
-        preprocessing=efficientnet_preprocessing(input_size=224, short_side=256, num_classes=1000),
-        sha256=version + "0" * 52,
-        size_bytes=1,
-        published_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
 
 
 class MemoryStore:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 
 import pytest
 
-from contracts.model_files import efficientnet_preprocessing
 from contracts.model_registry import ModelEntry
+from tests.support.tiny_models import model_entry as entry
 from worker.inference import cache as cache_module
 from worker.inference.cache import LoadedModel, ModelCache, ModelUnavailableError
 from worker.inference.classifier import Classification
@@ -45,21 +44,6 @@ class Loader:
             model.closed = True
 
         return LoadedModel(model, close)
-
-
-def entry(name: str, version: str = "aaaaaaaaaaaa") -> ModelEntry:
-    return ModelEntry(
-        name=name,
-        version=version,
-        precision="fp32",
-        input_size=224,
-        num_classes=1000,
-        labels="imagenet-1k",
-        preprocessing=efficientnet_preprocessing(input_size=224, short_side=256, num_classes=1000),
-        sha256=version + "0" * 52,
-        size_bytes=1,
-        published_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
 
 
 def test_the_least_recently_used_model_is_unloaded_beyond_the_limit() -> None:
