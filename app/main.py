@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
 from app.api.errors import install_error_handlers
-from app.api.routes import health, metrics, predict, products, results
+from app.api.routes import health, metrics, models, predict, products, results
 from app.auth.app_check import APP_CHECK_HEADER
 from app.core.metrics import GatewayMetrics
 from app.http.body_guard import BodyGuardMiddleware
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    for module in (health, predict, results, metrics, products):
+    for module in (health, predict, results, metrics, products, models):
         app.include_router(module.router)
     if settings.tracing_enabled:
         trace_requests(app)
@@ -77,9 +77,26 @@ def _cors(settings: Settings) -> list[Middleware]:
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_allowed_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Idempotency-Key", APP_CHECK_HEADER, REQUEST_ID_HEADER],
-            expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed"],
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=[
+                "Authorization",
+                "Idempotency-Key",
+                APP_CHECK_HEADER,
+                REQUEST_ID_HEADER,
+                "If-None-Match",
+                "Range",
+                "If-Range",
+            ],
+            expose_headers=[
+                "Location",
+                "Retry-After",
+                REQUEST_ID_HEADER,
+                "Idempotent-Replayed",
+                "ETag",
+                "Content-Range",
+                "Accept-Ranges",
+                "X-Model-Version",
+            ],
             max_age=600,
         )
     ]

@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AmqpDsn, Field, MariaDBDsn, RedisDsn, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AmqpDsn, Field, MariaDBDsn, RedisDsn, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,10 +152,41 @@ class Settings(BaseSettings):
         description="Cap on `GET /result/{id}?wait=`: the longest a long-poll is held open.",
     )
 
+    # --- Models (read by the gateway and the workers) ---------------------------------------
+    model_registry: Path = Field(
+        REPO_ROOT / "build" / "registry",
+        description="Directory of the model registry (`models.json` and the published ONNX "
+        "files) that `make model` fills and `python -m tools.model.publish` updates.",
+    )
+    default_model: str | None = Field(
+        None,
+        description="Model a task runs when the upload names none. Unset: the registry's default.",
+    )
+    model_registry_poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="How often gateways and workers look for a changed registry manifest.",
+    )
+    model_path: Path | None = Field(
+        None,
+        description="Removed: the registry replaced it. Set, both processes refuse to start "
+        "and say what to set instead.",
+    )
+
     # --- Worker -----------------------------------------------------------------------------
-    model_path: Path = Field(
-        REPO_ROOT / "build" / "model" / "efficientnet-lite0.onnx",
-        description="ONNX model built by `make model` (its `.json` sidecar lies next to it).",
+    worker_max_models: int = Field(
+        3,
+        ge=1,
+        le=64,
+        description="Models a worker keeps loaded at once; the least recently used one is "
+        "unloaded to make room.",
+    )
+    worker_preload_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated models a worker loads and warms up at start, besides the "
+        "default model (always preloaded); `*` preloads every model, up to "
+        "`worker_max_models`.",
     )
     top_k: Annotated[int, Field(ge=1, le=1000)] = Field(
         5, description="Labels returned per result."
@@ -306,6 +337,25 @@ class Settings(BaseSettings):
         description="Workers send an FCM data message to the device whose registration token "
         "came with the upload; needs the service-account credentials of `firebase` mode.",
     )
+
+    @field_validator("worker_preload_models", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _model_path_was_replaced(self) -> "Settings":
+        if self.model_path is not None:
+            raise ValueError(
+                "SNAPMATCH_MODEL_PATH is no longer read: models are served from the registry "
+                "(SNAPMATCH_MODEL_REGISTRY, filled by `make model`). Publish a file with "
+                "`python -m tools.model.publish --registry <dir> <file.onnx>` and choose it "
+                "with SNAPMATCH_DEFAULT_MODEL=<name> or per upload (form field `model`); see "
+                "the README, 'Migrating from SNAPMATCH_MODEL_PATH'"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_emulator_in_production(self) -> "Settings":

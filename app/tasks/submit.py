@@ -35,6 +35,7 @@ class Photo:
     data: bytes
     content_type: str
     fcm_token: str = ""  # empty: the client wants no push
+    model: str = ""  # the model the gateway resolved (empty: the worker's default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class TaskSubmitter:
         key = (
             None
             if idempotency_key is None
-            else IdempotencyKey(owner_uid, idempotency_key, fingerprint(photo.data))
+            else IdempotencyKey(owner_uid, idempotency_key, fingerprint(photo.data, photo.model))
         )
         reservation = await self._store.reserve(record, key)
         if reservation.replayed:
@@ -88,6 +89,7 @@ class TaskSubmitter:
             bytes=len(photo.data),
             content_type=photo.content_type,
             push=bool(photo.fcm_token),
+            model=photo.model,
         )
         return Submission(task_id, replayed=False)
 
@@ -102,6 +104,7 @@ def _message(record: TaskRecord, photo: Photo) -> bytes:
         content_type=photo.content_type,
         submitted_at=submitted_at,
         fcm_token=photo.fcm_token,
+        model=photo.model,
     )
     if tracing.is_active():  # the publish span's traceparent, for the worker to continue
         propagate.inject(message.trace_context)
