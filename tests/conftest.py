@@ -13,13 +13,13 @@ from PIL import Image
 from app.catalog.database import connect
 from app.catalog.migrations import migrate
 from app.catalog.seed import SeedCatalog, apply_seed, load_seed
-from tests.support.catalog import settings_for
-from tools.devstack import MODEL_PATH, Stack, delete_queue, free_port
+from tests.support.catalog import catalog_ready, settings_for
+from tools.devstack import MODEL_PATH, Stack, delete_queue, free_port, wait_until
 from tools.devstack.emulator import SignedInUser, sign_up, unique_email
 
 _TESTS = Path(__file__).resolve().parent
 # The folder a test lives in says what it needs; `pytest -m unit` runs without any service.
-_KINDS = ("unit", "integration", "deploy")
+_KINDS = ("unit", "integration", "deploy", "e2e")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -126,6 +126,13 @@ def seeded_catalog() -> SeedCatalog:
     finally:
         connection.close()
     return seed
+
+
+@pytest.fixture(scope="session")
+def catalog_stack(stack: Stack, seeded_catalog: SeedCatalog) -> Stack:
+    """The shared stack, once its gateway serves the seed catalog."""
+    wait_until(lambda: catalog_ready(stack.base_url), timeout=60, what="the gateway's catalog")
+    return stack
 
 
 @pytest.fixture
