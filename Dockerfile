@@ -4,7 +4,8 @@
 #   auth-emulator  Firebase Auth Emulator for development (docker-compose.yml, profile `dev`)
 #
 # Stages are ordered so that the classic (non-BuildKit) builder, which builds every stage up
-# to the requested target, does not run the model build for `gateway` or npm for either.
+# to the requested target, does not run the model build for `gateway`; it does build the web
+# page (npm, about a minute) for `worker` too.
 # No heredocs or cache mounts: it has to build with both builders.
 
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -48,7 +49,22 @@ WORKDIR /app
 USER snapmatch
 
 # ---------------------------------------------------------------------------------------------
+# The web page and the API docs' scripts (web/, bundled by Vite; npm packages pinned by
+# web/package-lock.json). --ignore-scripts: no package needs one, and swagger-ui-dist's
+# @scarf/scarf would report the install to a server.
+FROM ${NODE_IMAGE} AS web
+ENV NO_UPDATE_NOTIFIER=1 \
+    NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY web ./
+RUN node_modules/.bin/vite build --outDir /opt/snapmatch/web
+
+# ---------------------------------------------------------------------------------------------
 FROM runtime AS gateway
+COPY --from=web /opt/snapmatch/web /opt/snapmatch/web
+ENV SNAPMATCH_WEB_DIR=/opt/snapmatch/web
 EXPOSE 8000
 CMD ["python", "-m", "app"]
 

@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
 from app.api.errors import install_error_handlers
-from app.api.routes import health, metrics, predict, products, results
+from app.api.routes import health, metrics, predict, products, results, web
 from app.auth.app_check import APP_CHECK_HEADER
 from app.core.metrics import GatewayMetrics
 from app.http.body_guard import BodyGuardMiddleware
@@ -16,6 +16,7 @@ from app.http.request_id import REQUEST_ID_HEADER, add_request_id, request_id_mi
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.telemetry import TelemetryMiddleware
 from app.services import running_services
+from app.web.static import page_files
 from config import Settings, get_settings
 from config.structured_logging import configure_logging
 
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Photo in, ImageNet labels out: upload with a Firebase ID token, poll the result.",
         lifespan=lifespan,
+        # Served by app.api.routes.web from this gateway's own files, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # Outermost first. The request id and the security headers wrap everything, so even
         # early refusals and the telemetry layer's 500 carry them; telemetry sees what the body
         # guard refuses.
@@ -53,8 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    for module in (health, predict, results, metrics, products):
+    for module in (health, predict, results, metrics, products, web):
         app.include_router(module.router)
+    # After the routers: /app/config.json is a route, the rest of /app/ the built page.
+    app.mount(web.PAGE_PATH.rstrip("/"), page_files(settings), name="web")
     return app
 
 

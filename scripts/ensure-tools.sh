@@ -6,8 +6,9 @@
 set -euo pipefail
 
 # The one list to extend. libmariadb-dev: headers and mariadb_config for building the mariadb
-# connector (no Linux wheel on PyPI).
-PACKAGES=(docker-compose libmariadb-dev)
+# connector (no Linux wheel on PyPI). chromium: the browser tests/e2e drives through Playwright
+# (a browser download by Playwright itself is not possible offline).
+PACKAGES=(chromium docker-compose libmariadb-dev)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
