@@ -2,7 +2,7 @@
 
 from playwright.sync_api import FilePayload, Page, expect
 
-from tools.devstack.emulator import DEFAULT_PASSWORD
+from tools.devstack.emulator import DEFAULT_PASSWORD, unique_email
 
 # Room for a busy machine: a photo's answer waits for the shared worker.
 ANSWER_TIMEOUT_MS = 60_000
@@ -18,6 +18,14 @@ def sign_up(page: Page, email: str, password: str = DEFAULT_PASSWORD) -> None:
     page.get_by_test_id("password").fill(password)
     page.get_by_test_id("sign-up").click()
     expect(page.get_by_test_id("sign-out")).to_be_visible()
+
+
+def new_shopper(page: Page, base_url: str) -> str:
+    """Open the page and sign up a fresh user; returns the user's email."""
+    open_page(page, base_url)
+    email = unique_email("web")
+    sign_up(page, email)
+    return email
 
 
 def sign_in(page: Page, email: str, password: str = DEFAULT_PASSWORD) -> None:

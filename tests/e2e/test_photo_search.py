@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import WatchedPage
-from tests.e2e.flows import open_page, pick_photo, sign_in, sign_up, wait_for_answer
+from tests.e2e.flows import new_shopper, open_page, pick_photo, sign_in, sign_up, wait_for_answer
 from tests.support.imagenet import CAT_CLASSES, COFFEE_CLASSES
 from tools.devstack import Stack
 from tools.devstack.emulator import unique_email
@@ -72,9 +72,7 @@ def test_a_wrong_password_is_explained_and_keeps_the_form(
     page = watched.page
     # The Auth Emulator refuses the password with a 400, which the browser logs.
     watched.expect_failed_response(400, "accounts:signInWithPassword")
-    open_page(page, catalog_stack.base_url)
-    email = unique_email("web")
-    sign_up(page, email)
+    email = new_shopper(page, catalog_stack.base_url)
     page.get_by_test_id("sign-out").click()
 
     sign_in(page, email, password="not-the-password")

@@ -5,9 +5,8 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import WatchedPage
-from tests.e2e.flows import open_page, sign_up
+from tests.e2e.flows import new_shopper
 from tools.devstack import Stack
-from tools.devstack.emulator import unique_email
 
 # Seven guitars in the seed catalog match "guitar": six on the first page, one on the second.
 QUERY, CATEGORY, CATEGORY_NAME = "guitar", "guitars", "Guitars"
@@ -18,8 +17,7 @@ def test_a_search_filtered_by_category_pages_through_its_hits(
     catalog_stack: Stack, watched: WatchedPage
 ) -> None:
     page = watched.page
-    open_page(page, catalog_stack.base_url)
-    sign_up(page, unique_email("web"))
+    new_shopper(page, catalog_stack.base_url)
     category = page.get_by_label("Category")
     expect(category.locator(f'option[value="{CATEGORY}"]')).to_have_count(1)
     category.select_option(CATEGORY)

@@ -6,10 +6,9 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import WatchedPage
-from tests.e2e.flows import open_page, pick_photo, sign_up
+from tests.e2e.flows import new_shopper, pick_photo
 from tests.support.stacks import custom_stack
 from tools.devstack import Stack
-from tools.devstack.emulator import unique_email
 
 
 def test_a_text_file_is_refused_with_what_to_pick_instead(
@@ -17,8 +16,7 @@ def test_a_text_file_is_refused_with_what_to_pick_instead(
 ) -> None:
     page = watched.page
     watched.expect_failed_response(415, "/predict")
-    open_page(page, catalog_stack.base_url)
-    sign_up(page, unique_email("web"))
+    new_shopper(page, catalog_stack.base_url)
 
     pick_photo(page, "notes.txt", b"shopping list: espresso cups\n", mime="text/plain")
     error = page.get_by_test_id("error")
@@ -43,8 +41,7 @@ def test_a_busy_server_is_waited_out_as_its_retry_after_says(
         SNAPMATCH_RATE_LIMIT_WINDOW_SECONDS="4",
         SNAPMATCH_RESULT_WAIT_MAX_SECONDS="2",
     ) as stack:
-        open_page(page, stack.base_url)
-        sign_up(page, unique_email("web"))
+        new_shopper(page, stack.base_url)
         pick_photo(page, "first.jpg", coffee_jpeg)
         expect(page.get_by_text("Looking at your photo…")).to_be_visible()
 
