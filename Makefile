@@ -21,7 +21,7 @@ TEST_DB ?= snapmatch_test
 export TEST_VHOST TEST_REDIS_DB TEST_DB
 
 .PHONY: help run test token model proto lint services tools emulator emulator-stop clean db web
-.PHONY: migrate-queue chaos bench screenshots
+.PHONY: migrate-queue chaos bench bench-page screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under work
 
 bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes BENCH_OUT (docs/BENCHMARKS.md)
 	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
+
+bench-page: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## time the web page in headless Chromium (load, first answer); writes its section of BENCH_OUT
+	$(PY) -m tools.bench.page --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT)
 
 screenshots: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## refresh docs/screenshots/ from the browser tests
 	SNAPMATCH_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
