@@ -26,6 +26,18 @@ def test_a_text_file_is_refused_with_what_to_pick_instead(
     watched.shoot("unsupported-file")
 
 
+def test_a_photo_the_worker_cannot_decode_ends_with_its_reason(
+    catalog_stack: Stack, watched: WatchedPage, coffee_jpeg: bytes
+) -> None:
+    """Its header passes the gateway; the worker finds the rest missing: a `failed` result."""
+    page = watched.page
+    new_shopper(page, catalog_stack.base_url)
+    pick_photo(page, "half.jpg", coffee_jpeg[: len(coffee_jpeg) // 2])
+    error = page.get_by_test_id("error")
+    expect(error).to_contain_text("The photo could not be decoded", timeout=60_000)
+    expect(page.get_by_test_id("prediction")).to_have_count(0)
+
+
 def test_a_busy_server_is_waited_out_as_its_retry_after_says(
     watched: WatchedPage, tmp_path: Path, coffee_jpeg: bytes, cat_jpeg: bytes
 ) -> None:
