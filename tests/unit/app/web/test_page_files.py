@@ -4,6 +4,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from app.core.metrics import GatewayMetrics
+from app.http.telemetry import TelemetryMiddleware
 from app.main import create_app
 from app.web.static import IMMUTABLE, REVALIDATE
 from config import Settings
@@ -34,3 +36,11 @@ def test_an_unbuilt_page_says_how_to_build_it(tmp_path: Path) -> None:
     body = response.json()
     assert body["error"] == "web_app_not_built"
     assert "make web" in body["detail"]
+
+
+def test_the_pages_files_share_one_route_in_the_metrics(tmp_path: Path) -> None:
+    app = create_app(Settings(_env_file=None, web_dir=tmp_path))
+    telemetry = TelemetryMiddleware(app, metrics=GatewayMetrics())
+    for path in ("/app/", "/app/assets/index-3f9a1b.js"):
+        assert telemetry.route_template({"app": app, "path": path}) == "/app/{path:path}"
+    assert telemetry.route_template({"app": app, "path": "/wp-login.php"}) == "<unmatched>"
