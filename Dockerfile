@@ -3,9 +3,9 @@
 #   worker         ONNX worker, model registry baked in  (docker build --target worker ...)
 #   auth-emulator  Firebase Auth Emulator for development (docker-compose.yml, profile `dev`)
 #
-# Both images serve the model registry (/opt/snapmatch/models) built by the `builder` stage;
-# npm runs only for the auth emulator, the last stage, so the classic (non-BuildKit) builder,
-# which builds every stage up to the requested target, never runs it for either.
+# Both images serve the model registry (/opt/snapmatch/models) built by the `builder` stage.
+# Stages are ordered so that the classic (non-BuildKit) builder, which builds every stage up to
+# the requested target, never runs npm for `worker`: the web page's stage comes after it.
 # No heredocs or cache mounts: it has to build with both builders.
 
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -73,20 +73,36 @@ RUN python -m tools.model --family efficientnet-lite0 --out /tmp/model/efficient
     && rm -rf /tmp/model
 
 # ---------------------------------------------------------------------------------------------
-# The gateway lists the models, validates `model` on uploads and serves the files for download.
-FROM runtime AS gateway
-COPY --from=builder /opt/snapmatch/models /opt/snapmatch/models
-ENV SNAPMATCH_MODEL_REGISTRY=/opt/snapmatch/models
-EXPOSE 8000
-CMD ["python", "-m", "app"]
-
-# ---------------------------------------------------------------------------------------------
 FROM runtime AS worker
 COPY --from=builder /opt/snapmatch/models /opt/snapmatch/models
 ENV SNAPMATCH_MODEL_REGISTRY=/opt/snapmatch/models
 # Prometheus metrics (SNAPMATCH_WORKER_METRICS_HOST=0.0.0.0 to reach them from outside).
 EXPOSE 9100
 CMD ["python", "-m", "worker"]
+
+# ---------------------------------------------------------------------------------------------
+# The web page and the API docs' scripts (web/, bundled by Vite; npm packages pinned by
+# web/package-lock.json). --ignore-scripts: no package needs one, and swagger-ui-dist's
+# @scarf/scarf would report the install to a server.
+FROM ${NODE_IMAGE} AS web
+ENV NO_UPDATE_NOTIFIER=1 \
+    NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY web ./
+RUN node_modules/.bin/vite build --outDir /opt/snapmatch/web
+
+# ---------------------------------------------------------------------------------------------
+# The gateway lists the models, validates `model` on uploads and serves the files for download,
+# and serves the web page.
+FROM runtime AS gateway
+COPY --from=builder /opt/snapmatch/models /opt/snapmatch/models
+COPY --from=web /opt/snapmatch/web /opt/snapmatch/web
+ENV SNAPMATCH_MODEL_REGISTRY=/opt/snapmatch/models \
+    SNAPMATCH_WEB_DIR=/opt/snapmatch/web
+EXPOSE 8000
+CMD ["python", "-m", "app"]
 
 # ---------------------------------------------------------------------------------------------
 # firebase-tools pinned by config/firebase/package-lock.json. The Auth Emulator is pure Node

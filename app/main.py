@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
 from app.api.errors import install_error_handlers
-from app.api.routes import health, metrics, models, predict, products, results
+from app.api.routes import health, metrics, models, predict, products, results, web
 from app.auth.app_check import APP_CHECK_HEADER
 from app.core.metrics import GatewayMetrics
 from app.http.body_guard import BodyGuardMiddleware
@@ -18,6 +18,7 @@ from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.telemetry import TelemetryMiddleware
 from app.http.tracing import trace_requests
 from app.services import running_services
+from app.web.static import page_files
 from config import Settings, get_settings
 from config.structured_logging import configure_logging
 from config.tracing import add_trace_ids, configure_tracing
@@ -41,6 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Photo in, ImageNet labels out: upload with a Firebase ID token, poll the result.",
         lifespan=lifespan,
+        # Served by app.api.routes.web from this gateway's own files, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # Outermost first. Lingering close drains a refused body once everything inside has
         # answered and logged. The request id and the security headers wrap the rest, so even
         # early refusals and the telemetry layer's 500 carry them; telemetry sees what the body
@@ -62,8 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    for module in (health, predict, results, metrics, products, models):
+    for module in (health, predict, results, metrics, products, models, web):
         app.include_router(module.router)
+    # After the routers: /app/config.json is a route, the rest of /app/ the built page.
+    app.mount(web.PAGE_PATH.rstrip("/"), page_files(settings), name="web")
     if settings.tracing_enabled:
         trace_requests(app)
     return app

@@ -251,6 +251,26 @@ class Settings(BaseSettings):
         "to be returned with a result.",
     )
 
+    # --- Web page (/app/) ----------------------------------------------------------------------
+    web_dir: Path = Field(
+        REPO_ROOT / "build" / "web",
+        description="The built web page (`make web`) that the gateway serves under /app/, with "
+        "the API docs' scripts.",
+    )
+    web_firebase_api_key: str = Field(
+        "",
+        description="The Firebase project's Web API key, for the page's sign-in (public by "
+        "design). Empty in `emulator` mode: any key works there.",
+    )
+    web_firebase_auth_domain: str = Field(
+        "", description="The project's auth domain; empty: `<project id>.firebaseapp.com`."
+    )
+    web_auth_emulator_url: str = Field(
+        "",
+        description="Where the browser reaches the Auth Emulator (`emulator` mode); empty: "
+        "`http://` + the auth emulator host.",
+    )
+
     log_level: str = Field("INFO", description="Python logging level of both processes.")
 
     # --- Abuse resistance -------------------------------------------------------------------

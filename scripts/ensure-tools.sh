@@ -8,7 +8,9 @@ set -euo pipefail
 # The one list to extend. libmariadb-dev: headers and mariadb_config for building the mariadb
 # connector (no Linux wheel on PyPI). prometheus: its promtool checks and unit-tests the alert
 # rules in deploy/prometheus/ (the package's own server is disabled on systemd hosts).
-PACKAGES=(docker-compose libmariadb-dev prometheus)
+# chromium: the browser tests/e2e drives through Playwright (a browser download by Playwright
+# itself is not possible offline).
+PACKAGES=(chromium docker-compose libmariadb-dev prometheus)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -14,13 +14,13 @@ from app.catalog.database import connect
 from app.catalog.migrations import migrate
 from app.catalog.seed import SeedCatalog, apply_seed, load_seed
 from contracts.model_registry import manifest_path
-from tests.support.catalog import settings_for
-from tools.devstack import REGISTRY, Stack, delete_queue, free_port
+from tests.support.catalog import catalog_ready, settings_for
+from tools.devstack import REGISTRY, Stack, delete_queue, free_port, wait_until
 from tools.devstack.emulator import SignedInUser, sign_up, unique_email
 
 _TESTS = Path(__file__).resolve().parent
 # The folder a test lives in says what it needs; `pytest -m unit` runs without any service.
-_KINDS = ("unit", "integration", "deploy")
+_KINDS = ("unit", "integration", "deploy", "e2e")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -128,6 +128,13 @@ def seeded_catalog() -> SeedCatalog:
     finally:
         connection.close()
     return seed
+
+
+@pytest.fixture(scope="session")
+def catalog_stack(stack: Stack, seeded_catalog: SeedCatalog) -> Stack:
+    """The shared stack, once its gateway serves the seed catalog."""
+    wait_until(lambda: catalog_ready(stack.base_url), timeout=60, what="the gateway's catalog")
+    return stack
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from app.auth.app_check import AppCheckError, AppCheckUnavailableError
 from app.auth.firebase import AuthenticationError, VerifierUnavailableError
 from app.auth.rate_limit import RateLimitExceeded
 from app.catalog.database import CatalogUnavailableError
+from app.catalog.matching import MatchQueryError
 from app.core.errors import RETRY_LATER, APIError, error_response
 from app.models.registry import (
     ModelNotFoundError,
@@ -75,6 +76,7 @@ _TRANSLATIONS: dict[type[Exception], Callable[[Any], APIError]] = {
         "broker_unavailable", "the task queue is unavailable; retry later"
     ),
     QueueFullError: _unavailable("queue_full", "the task queue is full; retry later"),
+    MatchQueryError: lambda exc: APIError(422, exc.code, exc.detail),
     CatalogUnavailableError: _unavailable(
         "catalog_unavailable", "the catalog is unavailable; retry later"
     ),

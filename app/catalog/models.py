@@ -1,8 +1,9 @@
 """What the catalog returns: categories, products, search pages and a result's matches."""
 
 from decimal import Decimal
+from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CategoryRef(BaseModel):
@@ -51,3 +52,28 @@ class SearchPage(BaseModel):
     offset: int
     items: list[SearchHit]
     next_offset: int | None = Field(description="Offset of the next page; null on the last page.")
+
+
+class ScoredClass(Protocol):
+    """What product matching reads of a prediction: a result's ``Prediction`` or a
+    ``PredictedClass`` sent by a client that ran the model itself."""
+
+    @property
+    def class_id(self) -> int: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+
+class PredictedClass(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    class_id: int = Field(ge=0, le=999, description="ImageNet-1k class index.")
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class ProductMatches(BaseModel):
+    classes: list[PredictedClass] = Field(description="The classes asked about, as parsed.")
+    products: list[ProductMatch] = Field(
+        description="Best first, ranked exactly as a result's `products`; empty when nothing fits."
+    )

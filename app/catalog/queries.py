@@ -11,8 +11,15 @@ from typing import Any
 
 import mariadb
 
-from app.catalog.models import Category, CategoryRef, Product, ProductMatch, SearchHit, SearchPage
-from contracts.results import Prediction
+from app.catalog.models import (
+    Category,
+    CategoryRef,
+    Product,
+    ProductMatch,
+    ScoredClass,
+    SearchHit,
+    SearchPage,
+)
 
 # InnoDB's innodb_ft_min_token_size (default 3): shorter words are not in the FULLTEXT index.
 FULLTEXT_MIN_TOKEN = 3
@@ -159,7 +166,7 @@ def list_categories(connection: mariadb.Connection) -> list[Category]:
 
 def match_products(
     connection: mariadb.Connection,
-    predictions: Sequence[Prediction],
+    predictions: Sequence[ScoredClass],
     *,
     limit: int,
     min_score: float,

@@ -16,9 +16,8 @@ import structlog
 from app.catalog import queries
 from app.catalog.database import UNAVAILABLE_ERRORS, CatalogUnavailableError, Database, connect
 from app.catalog.migrations import MigrationError, migrate
-from app.catalog.models import Category, Product, ProductMatch, SearchPage
+from app.catalog.models import Category, Product, ProductMatch, ScoredClass, SearchPage
 from config import Settings
-from contracts.results import Prediction
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -77,7 +76,7 @@ class Catalog:
         self._require_schema()
         return await self._database.run(queries.list_categories)
 
-    async def matches(self, predictions: Sequence[Prediction]) -> list[ProductMatch]:
+    async def matches(self, predictions: Sequence[ScoredClass]) -> list[ProductMatch]:
         """The configured number of products that fit ``predictions`` (possibly none)."""
         limit = self._settings.product_matches
         if limit == 0 or not predictions:

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import structlog
-from starlette.routing import Route, compile_path
+from starlette.routing import Mount, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import internal_error_response
@@ -69,8 +69,11 @@ class TelemetryMiddleware:
         if self._templates is None:
             app: Any = scope.get("app")
             paths = list(app.openapi()["paths"]) if hasattr(app, "openapi") else []
-            # Plus the routes kept out of the schema (/openapi.json, /docs, ...).
-            paths += [r.path for r in getattr(app, "routes", ()) if isinstance(r, Route)]
+            # Plus the routes kept out of the schema (/openapi.json, /docs, ...), and the
+            # mounted static files (the web page) as one template each.
+            routes = getattr(app, "routes", ())
+            paths += [r.path for r in routes if isinstance(r, Route)]
+            paths += [f"{r.path}/{{path:path}}" for r in routes if isinstance(r, Mount)]
             self._templates = [(compile_path(template)[0], template) for template in paths]
         for pattern, template in self._templates:
             if pattern.match(str(scope["path"])):

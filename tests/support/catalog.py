@@ -8,11 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import mariadb
 
 from app.catalog.database import connect
 from config import Settings
 from tools.devstack import REPO_ROOT, TEST_DB, wait_until
+
+
+def catalog_ready(base_url: str) -> bool:
+    """Whether the gateway at ``base_url`` reports its catalog usable."""
+    return bool(httpx.get(f"{base_url}/ready", timeout=5).json()["checks"]["mariadb"] == "ok")
 
 
 def settings_for(database: str = TEST_DB, **overrides: Any) -> Settings:

@@ -21,6 +21,7 @@ from tools.bench.pipeline import StackHandle, drive, never_blocks, running_stack
 from tools.bench.plans import Plan, plans
 from tools.bench.report import render
 from tools.bench.results import KernelResult, Measurements, PipelineResult
+from tools.bench.sections import keep_page_section
 from tools.bench.system import CpuMeter, machine_description
 from tools.devstack import MODEL_DIR, REGISTRY, REPO_ROOT, TEST_SERVICES, Services
 from tools.devstack.emulator import sign_up, unique_email
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    args.out.write_text(keep_page_section(args.out, text))
     print(text)
     say(f"wrote {args.out}")
     return 0

@@ -8,6 +8,8 @@ chaos run share.
 - ``stack``: a gateway and its workers on one queue, started the way `make run` starts them.
 - ``redis_server``: a private redis-server that may be killed and restarted.
 - ``emulator``: users and ID tokens from the local Firebase Auth Emulator.
+- ``browser``: Debian's Chromium under Playwright, for the web page (imported on its own: only
+  the page's tests and benchmark need Playwright).
 """
 
 from tools.devstack.processes import REPO_ROOT, Process, free_port, spawn, wait_until

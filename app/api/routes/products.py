@@ -4,15 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.api.deps import CatalogDep, CurrentUser
+from app.api.deps import CatalogDep, CurrentUser, SettingsDep
 from app.api.openapi import error_responses
-from app.catalog.models import Category, Product, SearchPage
+from app.catalog.matching import parse_predicted_classes, products_for_classes
+from app.catalog.models import Category, Product, ProductMatches, SearchPage
 from app.core.errors import APIError
 
 router = APIRouter(tags=["catalog"])
 
 SEARCH_MAX_LIMIT = 50
 SEARCH_MAX_OFFSET = 10_000
+# Room for top-k pairs written out in full ("0.6212345678901234,...").
+_MATCH_PARAM_MAX_LENGTH = 2000
 
 _UNAUTHORISED = "Missing or invalid Firebase ID token (or App Check token, when required)."
 _UNAVAILABLE = "Catalog database or token verification unavailable; retry later."
@@ -58,6 +61,57 @@ async def search_products(
     if not page.items and category is not None and not await catalog.category_exists(category):
         raise APIError(422, "unknown_category", f"no category '{category}'; see GET /categories")
     return page
+
+
+@router.get(
+    "/products/matches",
+    response_model=ProductMatches,
+    responses=error_responses(
+        {
+            401: _UNAUTHORISED,
+            422: "Class ids not integers 0-999, confidences not numbers 0-1, the two lists of "
+            "different lengths, more pairs than the server's top-k, or a class id twice.",
+            503: _UNAVAILABLE,
+        },
+        examples={
+            422: (
+                "mismatched_pairs",
+                "2 class ids but 1 confidences: send one confidence per class id",
+            )
+        },
+    ),
+    operation_id="matchProducts",
+    summary="Products for predicted classes (a model run on the device)",
+)
+async def match_products(
+    user: CurrentUser,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    class_ids: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=_MATCH_PARAM_MAX_LENGTH,
+            description="ImageNet-1k class indices (0-999), comma-separated, each once.",
+            examples=["967,968"],
+        ),
+    ],
+    confidences: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=_MATCH_PARAM_MAX_LENGTH,
+            description="One confidence (0-1) per class id, in the same order.",
+            examples=["0.62,0.21"],
+        ),
+    ],
+) -> ProductMatches:
+    """The products a server result with these predictions would carry, ranked the same way
+    (confidence x category weight, summed; in stock first among equals; at most
+    SNAPMATCH_PRODUCT_MATCHES, none under SNAPMATCH_PRODUCT_MIN_SCORE). For an app that runs
+    the model itself: send its top-k classes and confidences."""
+    classes = parse_predicted_classes(class_ids, confidences, most=settings.top_k)
+    return ProductMatches(classes=classes, products=await products_for_classes(classes, catalog))
 
 
 @router.get(

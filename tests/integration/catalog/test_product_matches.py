@@ -8,8 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.catalog.seed import SeedCatalog
-from tests.support.catalog import start_mariadb, stop_mariadb
+from tests.support.catalog import catalog_ready, start_mariadb, stop_mariadb
 from tests.support.client import auth, poll, upload
 from tests.support.imagenet import CAT_CLASSES, COFFEE_CLASSES
 from tools.devstack import Stack, delete_queue, free_port, wait_until
@@ -18,16 +17,6 @@ from tools.devstack.emulator import SignedInUser
 PRODUCT_FIELDS = {
     "id", "sku", "name", "brand", "price", "currency", "category", "image_url", "in_stock", "score"
 }  # fmt: skip
-
-
-def _catalog_ok(base_url: str) -> bool:
-    return bool(httpx.get(f"{base_url}/ready", timeout=5).json()["checks"]["mariadb"] == "ok")
-
-
-@pytest.fixture
-def catalog_stack(stack: Stack, seeded_catalog: SeedCatalog) -> Stack:
-    wait_until(lambda: _catalog_ok(stack.base_url), timeout=60, what="the gateway's catalog")
-    return stack
 
 
 def test_a_photo_of_an_espresso_comes_back_with_cups_to_buy(
@@ -100,7 +89,7 @@ def test_with_mariadb_stopped_search_is_503_and_results_keep_their_labels(
 
     # Back up: the same gateway recovers by itself and the same result gains its products.
     start_mariadb()
-    wait_until(lambda: _catalog_ok(base_url), timeout=60, what="the catalog to come back")
+    wait_until(lambda: catalog_ready(base_url), timeout=60, what="the catalog to come back")
     again = poll(base_url, user.id_token, task_id)
     assert again["products_status"] == "ok"
     assert again["products"]

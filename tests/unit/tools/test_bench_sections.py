@@ -1,0 +1,30 @@
+"""docs/BENCHMARKS.md keeps the web page's section when `make bench` rewrites the rest."""
+
+from pathlib import Path
+
+from tools.bench.sections import PAGE_END, PAGE_START, keep_page_section, with_page_section
+
+SECTION = f"{PAGE_START}\n## Web page\n| cold | 300 |\n{PAGE_END}"
+
+
+def test_a_section_is_appended_once_then_replaced_in_place() -> None:
+    report = "# Benchmarks\n\n## Pipeline\n"
+    once = with_page_section(report, SECTION)
+    assert once == f"# Benchmarks\n\n## Pipeline\n\n{SECTION}\n"
+    newer = SECTION.replace("300", "250")
+    twice = with_page_section(once, newer)
+    assert twice == f"# Benchmarks\n\n## Pipeline\n\n{newer}\n"
+
+
+def test_a_rewritten_report_keeps_the_page_section(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text(f"# Benchmarks\n\nold pipeline numbers\n\n{SECTION}\n")
+    fresh = "# Benchmarks\n\nnew pipeline numbers\n"
+    assert keep_page_section(out, fresh) == f"{fresh}\n{SECTION}\n"
+
+
+def test_without_a_page_section_the_report_is_unchanged(tmp_path: Path) -> None:
+    fresh = "# Benchmarks\n"
+    assert keep_page_section(tmp_path / "missing.md", fresh) == fresh
+    (tmp_path / "plain.md").write_text("# Benchmarks\n\nno page numbers yet\n")
+    assert keep_page_section(tmp_path / "plain.md", fresh) == fresh
