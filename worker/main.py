@@ -9,6 +9,7 @@ from types import FrameType
 import structlog
 
 from config import Settings, get_settings
+from config.brokers import BrokerAddresses
 from config.structured_logging import configure_logging
 from worker.inference.batching import MicroBatcher
 from worker.inference.classifier import Classifier
@@ -47,7 +48,9 @@ def main() -> int:
             observers=_observers(settings, metrics, cleanup),
         )
         consumer = ReconnectingConsumer(
-            TaskConsumer(settings, processor), queue=settings.task_queue
+            TaskConsumer(settings, processor),
+            queue=settings.task_queue,
+            addresses=BrokerAddresses(settings.broker_urls),
         )
         _stop_on_signals(consumer)
         try:
