@@ -6,8 +6,9 @@
 set -euo pipefail
 
 # The one list to extend. libmariadb-dev: headers and mariadb_config for building the mariadb
-# connector (no Linux wheel on PyPI).
-PACKAGES=(docker-compose libmariadb-dev)
+# connector (no Linux wheel on PyPI). redis-sentinel: the Redis failover drill and its tests run
+# private sentinels on free loopback ports.
+PACKAGES=(docker-compose libmariadb-dev redis-sentinel)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
