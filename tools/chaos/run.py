@@ -35,6 +35,11 @@ RUN_ENV = {
 }
 
 
+def sleep_until(started: float, seconds: float) -> None:
+    """Sleep until ``seconds`` after the monotonic instant ``started``."""
+    time.sleep(max(0.0, started + seconds - time.monotonic()))
+
+
 @dataclass(frozen=True)
 class Load:
     uploads: int
@@ -54,7 +59,7 @@ def upload_under_disruption(
     chaos.start()
     with httpx.Client() as client, ThreadPoolExecutor(max_workers=8) as pool:
         for n in range(load.uploads):
-            time.sleep(max(0.0, started + n / load.rate - time.monotonic()))
+            sleep_until(started, n / load.rate)
             # Every tenth upload is the truncated photo; the rest rotate over real ones.
             image = images[-1] if n % 10 == 9 else images[n % (len(images) - 1)]
             pool.submit(upload_one, client, stack.base_url, token, image, ledger)

@@ -19,13 +19,14 @@ import secrets
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.devstack.processes import free_port, wait_until
+from tools.devstack.processes import StartStop, free_port, wait_until
 
 VHOST = "snapmatch"
 USER = PASSWORD = "snapmatch"  # noqa: S105 - a throwaway cluster on loopback
@@ -75,7 +76,7 @@ class Node:
 
 
 @dataclass
-class RabbitCluster:
+class RabbitCluster(StartStop):
     """``size`` nodes named ``<prefix>-<letter>-<random>@localhost``, data under ``work_dir``."""
 
     work_dir: Path
@@ -84,6 +85,9 @@ class RabbitCluster:
     nodes: list[Node] = field(init=False)
     _epmd: subprocess.Popen[bytes] | None = field(init=False, default=None)
     _epmd_port: int = field(init=False)
+    # stop() and a restart on another thread (a drill's disruption): no node starts after stop.
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _stopped: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         run = secrets.token_hex(3)
@@ -142,6 +146,8 @@ class RabbitCluster:
 
     def stop(self) -> None:
         """Stop every node (SIGTERM, then SIGKILL after a while) and the private epmd."""
+        with self._lock:
+            self._stopped = True
         for node in self.nodes:
             pid = node.beam_pid()
             if node.running and pid is not None:
@@ -160,17 +166,6 @@ class RabbitCluster:
         if self._epmd is not None:
             self._epmd.terminate()
             self._epmd.wait(10)
-
-    def __enter__(self) -> RabbitCluster:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- looking in -------------------------------------------------------------------------
     def urls(self, first: Node | None = None) -> list[str]:
@@ -212,18 +207,19 @@ class RabbitCluster:
     # --- internals --------------------------------------------------------------------------
     def _launch(self, node: Node) -> None:
         node.pid_file.unlink(missing_ok=True)
-        log = (self.work_dir / f"node-{node.label}.out").open("ab")
-        node.process = subprocess.Popen(  # noqa: S603 - the RabbitMQ server script
-            [rabbitmq_script("rabbitmq-server")],
-            env=self._env(node),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Its own session: a Ctrl-C meant for the drill must not reach the nodes before the
-            # drill has stopped them in order.
-            start_new_session=True,
-        )
-        log.close()
+        with self._lock, (self.work_dir / f"node-{node.label}.out").open("ab") as log:
+            if self._stopped:
+                raise RuntimeError(f"the cluster was stopped; {node.name} stays down")
+            node.process = subprocess.Popen(  # noqa: S603 - the RabbitMQ server script
+                [rabbitmq_script("rabbitmq-server")],
+                env=self._env(node),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Its own session: a Ctrl-C meant for the drill must not reach the nodes before
+                # the drill has stopped them in order.
+                start_new_session=True,
+            )
 
     def _await_boot(self, node: Node) -> None:
         def registered() -> bool:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any, cast
 
 import redis
 
-from tools.devstack.processes import free_port, wait_until
+from tools.devstack.processes import StartStop, free_port, wait_until
 from tools.devstack.redis_server import RedisServer
 
 SERVICE = "snapmatch"  # the name the Sentinels monitor the primary under
@@ -23,7 +24,7 @@ DOWN_AFTER_MS = 1000  # how long the primary may be silent before a Sentinel cal
 _QUORUM = 2
 
 
-class SentinelledRedis:
+class SentinelledRedis(StartStop):
     """``servers[0]`` starts as the primary; which one is primary later, the Sentinels say."""
 
     def __init__(self, work_dir: Path, *, sentinels: int = 3) -> None:
@@ -36,6 +37,9 @@ class SentinelledRedis:
         self.servers = [RedisServer(work_dir), RedisServer(work_dir)]
         self.sentinel_ports = [free_port() for _ in range(sentinels)]
         self._sentinels: list[subprocess.Popen[bytes]] = []
+        # stop() and a rejoin on another thread (a drill's disruption): none starts after stop.
+        self._lock = threading.Lock()
+        self._stopped = False
 
     # --- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -49,6 +53,8 @@ class SentinelledRedis:
         wait_until(self._sentinels_agree, timeout=60, what="the Sentinels to find each other")
 
     def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
         for process in self._sentinels:
             process.send_signal(signal.SIGTERM)
         for process in self._sentinels:
@@ -59,17 +65,6 @@ class SentinelledRedis:
                 process.wait(10)
         for server in self.servers:
             server.kill()
-
-    def __enter__(self) -> SentinelledRedis:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- the failover -----------------------------------------------------------------------
     def primary(self) -> RedisServer:
@@ -93,7 +88,10 @@ class SentinelledRedis:
     def rejoin(self, server: RedisServer) -> None:
         """Start a killed server again as a replica of the current primary (what Sentinel's
         rewrite of its configuration would say) and wait until it is in sync."""
-        server.start(replica_of=self.primary().port)
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError("the group was stopped; the server stays down")
+            server.start(replica_of=self.primary().port)
         wait_until(lambda: self._in_sync(server), timeout=60, what="the old primary to resync")
 
     # --- settings for the system under test -------------------------------------------------

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from config.brokers import node_name
 from tools.chaos.report import Clock
-from tools.chaos.run import RUN_ENV, Load, exercise
+from tools.chaos.run import RUN_ENV, Load, exercise, sleep_until
 from tools.chaos.traffic import Ledger
 from tools.devstack import Services, Stack, wait_until
 from tools.devstack.rabbitmq_cluster import VHOST, RabbitCluster
@@ -30,7 +29,7 @@ class LeaderLoss:
     restart_at: float = 0.65
 
     def run(self, started: float, duration: float) -> None:
-        time.sleep(max(0.0, started + duration * self.kill_at - time.monotonic()))
+        sleep_until(started, duration * self.kill_at)
         leader = self.cluster.leader_of(QUEUE)
         self.say(f"SIGKILL {leader.label} (leader of '{QUEUE}')")
         self.cluster.kill(leader)
@@ -41,7 +40,7 @@ class LeaderLoss:
         )
         # rabbitmqctl is slow to answer with a node gone: when, the refusals in the table say.
         self.say(f"'{QUEUE}' now led by {self.cluster.leader_of(QUEUE).label}")
-        time.sleep(max(0.0, started + duration * self.restart_at - time.monotonic()))
+        sleep_until(started, duration * self.restart_at)
         self.say(f"restarting {leader.label}")
         self.cluster.restart(leader)
         online = self.cluster.quorum_queues()[QUEUE]["online"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.chaos.report import Clock
-from tools.chaos.run import RUN_ENV, Load, exercise
+from tools.chaos.run import RUN_ENV, Load, exercise, sleep_until
 from tools.chaos.traffic import Ledger
 from tools.devstack import Services, Stack, delete_queue
 from tools.devstack.redis_sentinel import SentinelledRedis
@@ -27,14 +27,14 @@ class PrimaryLoss:
     rejoin_at: float = 0.6
 
     def run(self, started: float, duration: float) -> None:
-        time.sleep(max(0.0, started + duration * self.kill_at - time.monotonic()))
+        sleep_until(started, duration * self.kill_at)
         old = self.group.kill_primary()
         killed_at = time.monotonic()
         self.say(f"SIGKILL the Redis primary (:{old.port})")
         new = self.group.await_promotion(old)
         promoted_after = time.monotonic() - killed_at
         self.say(f"Sentinel promoted :{new.port} {promoted_after:.1f} s after the kill")
-        time.sleep(max(0.0, started + duration * self.rejoin_at - time.monotonic()))
+        sleep_until(started, duration * self.rejoin_at)
         self.group.rejoin(old)
         self.say(f"old primary :{old.port} back as a replica of :{new.port}, in sync")
 
