@@ -62,7 +62,7 @@ def drill(
         )
         ledger = Ledger()
         runs = exercise(stack, PrimaryLoss(group, say).run, ledger, load, say)
-        say(f"acks held back for want of a replica: {held_acks(stack)}")
+        say(f"waits for a replica that timed out, their tasks held unacked: {held_acks(stack)}")
         return ledger, runs
     finally:
         if stack is not None:
@@ -73,7 +73,7 @@ def drill(
 
 
 def held_acks(stack: Stack) -> int:
-    """How often a worker stored a result but waited for a replica before acking its task."""
+    """How often a worker's wait for a replica timed out (its task stayed unacked, retried)."""
     return sum(
         len(worker.events("result not yet on enough replicas; holding the task"))
         for worker in stack.workers
