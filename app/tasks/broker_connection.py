@@ -68,9 +68,10 @@ class BrokerConnection:
         if connection is None or stale is not self.channel:
             return
         try:
-            channel = await self._open_channel(connection)
-        except (AMQPError, OSError, ConnectionError, RuntimeError) as exc:
-            logger.warning("cannot open a new channel", error=str(exc))
+            async with asyncio.timeout(_CONNECT_TIMEOUT_SECONDS):
+                channel = await self._open_channel(connection)
+        except (AMQPError, OSError, ConnectionError, RuntimeError, TimeoutError) as exc:
+            logger.warning("cannot open a new channel", error=str(exc) or type(exc).__name__)
             return
         if stale is self.channel:
             self.channel = channel
