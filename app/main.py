@@ -8,16 +8,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
 from app.api.errors import install_error_handlers
-from app.api.routes import health, metrics, predict, products, results
+from app.api.routes import health, metrics, models, predict, products, results
 from app.auth.app_check import APP_CHECK_HEADER
 from app.core.metrics import GatewayMetrics
 from app.http.body_guard import BodyGuardMiddleware
+from app.http.lingering_close import LingeringCloseMiddleware
 from app.http.request_id import REQUEST_ID_HEADER, add_request_id, request_id_middleware
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.telemetry import TelemetryMiddleware
+from app.http.tracing import trace_requests
 from app.services import running_services
 from config import Settings, get_settings
 from config.structured_logging import configure_logging
+from config.tracing import add_trace_ids, configure_tracing
 
 # Room for the multipart envelope around the file itself.
 _MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -38,10 +41,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Photo in, ImageNet labels out: upload with a Firebase ID token, poll the result.",
         lifespan=lifespan,
-        # Outermost first. The request id and the security headers wrap everything, so even
+        # Outermost first. Lingering close drains a refused body once everything inside has
+        # answered and logged. The request id and the security headers wrap the rest, so even
         # early refusals and the telemetry layer's 500 carry them; telemetry sees what the body
         # guard refuses.
         middleware=[
+            Middleware(
+                LingeringCloseMiddleware,
+                max_drain_bytes=settings.refused_body_drain_bytes,
+                max_drain_seconds=settings.refused_body_drain_seconds,
+            ),
             request_id_middleware(),
             Middleware(SecurityHeadersMiddleware),
             Middleware(TelemetryMiddleware, metrics=metrics_registry),
@@ -53,8 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    for module in (health, predict, results, metrics, products):
+    for module in (health, predict, results, metrics, products, models):
         app.include_router(module.router)
+    if settings.tracing_enabled:
+        trace_requests(app)
     return app
 
 
@@ -66,9 +77,26 @@ def _cors(settings: Settings) -> list[Middleware]:
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_allowed_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Idempotency-Key", APP_CHECK_HEADER, REQUEST_ID_HEADER],
-            expose_headers=["Location", "Retry-After", REQUEST_ID_HEADER, "Idempotent-Replayed"],
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=[
+                "Authorization",
+                "Idempotency-Key",
+                APP_CHECK_HEADER,
+                REQUEST_ID_HEADER,
+                "If-None-Match",
+                "Range",
+                "If-Range",
+            ],
+            expose_headers=[
+                "Location",
+                "Retry-After",
+                REQUEST_ID_HEADER,
+                "Idempotent-Replayed",
+                "ETag",
+                "Content-Range",
+                "Accept-Ranges",
+                "X-Model-Version",
+            ],
             max_age=600,
         )
     ]
@@ -79,7 +107,12 @@ def main() -> None:
     import uvicorn
 
     settings = get_settings()
-    configure_logging(settings.log_level, process="gateway", processors=[add_request_id])
+    tracing = configure_tracing(settings, service_name="snapmatch-gateway")
+    configure_logging(
+        settings.log_level,
+        process="gateway",
+        processors=[add_request_id, *([add_trace_ids] if tracing else [])],
+    )
     uvicorn.run(
         create_app(settings),
         host=settings.gateway_host,
@@ -90,3 +123,5 @@ def main() -> None:
         access_log=False,  # app.http.telemetry logs each request with its request id
         server_header=False,  # don't advertise the server software
     )
+    if tracing is not None:
+        tracing.shutdown()  # sends the spans still batched

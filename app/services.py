@@ -15,6 +15,7 @@ from app.auth.rate_limit import UserRateLimiter
 from app.catalog.service import Catalog
 from app.core.metrics import GatewayMetrics
 from app.core.redis import request_client
+from app.models.registry import ModelRegistry
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import TaskStore
 from app.tasks.submit import TaskSubmitter
@@ -34,18 +35,27 @@ class Services:
     publisher: TaskPublisher
     submitter: TaskSubmitter
     catalog: Catalog
+    models: ModelRegistry
 
 
 @asynccontextmanager
 async def running_services(settings: Settings, metrics: GatewayMetrics) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
+        models = ModelRegistry(
+            settings.model_registry,
+            default=settings.default_model,
+            poll_seconds=settings.model_registry_poll_seconds,
+        )
+        await models.start()  # no registry, no gateway: uploads could not be checked
+        stack.push_async_callback(models.close)
+
         verifier = TokenVerifier(settings)
         stack.callback(verifier.close)
         app_check = AppCheckVerifier(verifier.app) if settings.app_check_enabled else None
 
         redis = request_client(settings)
         stack.push_async_callback(redis.aclose)
-        store = TaskStore(settings, redis)
+        store = TaskStore(settings, redis, metrics)
 
         publisher = TaskPublisher(settings, metrics)
         stack.push_async_callback(publisher.close)
@@ -70,4 +80,5 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
             publisher=publisher,
             submitter=TaskSubmitter(store, publisher),
             catalog=catalog,
+            models=models,
         )

@@ -2,7 +2,8 @@
 
 Every knob is an environment variable prefixed with ``SNAPMATCH_`` (or a line in ``.env``).
 The README's configuration table lists them; ``tests/unit/test_settings.py`` keeps the two in
-step.
+step. One flat class on purpose, longer than most modules: every knob of both processes in one
+place, in the order of that table.
 """
 
 import json
@@ -19,6 +20,7 @@ from pydantic import (
     MariaDBDsn,
     RedisDsn,
     SecretStr,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -194,16 +196,59 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long the gateway lets in-flight requests finish before it "
         "closes its RabbitMQ and Redis connections and exits.",
     )
+    refused_body_drain_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        description="After answering a request before reading its body (401, 413, 415, 429), "
+        "read and discard at most this much of the rest before closing, so that clients which "
+        "send the whole body first see the answer, not a reset (nginx's lingering close).",
+    )
+    refused_body_drain_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="The longest such a drain may take (and 5 s without data ends it sooner).",
+    )
     result_wait_max_seconds: float = Field(
         30.0,
         ge=0,
         description="Cap on `GET /result/{id}?wait=`: the longest a long-poll is held open.",
     )
 
+    # --- Models (read by the gateway and the workers) ---------------------------------------
+    model_registry: Path = Field(
+        REPO_ROOT / "build" / "registry",
+        description="Directory of the model registry (`models.json` and the published ONNX "
+        "files) that `make model` fills and `python -m tools.model.publish` updates.",
+    )
+    default_model: str | None = Field(
+        None,
+        description="Model a task runs when the upload names none. Unset: the registry's default.",
+    )
+    model_registry_poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="How often gateways and workers look for a changed registry manifest.",
+    )
+    model_path: Path | None = Field(
+        None,
+        description="Removed: the registry replaced it. Set, both processes refuse to start "
+        "and say what to set instead.",
+    )
+
     # --- Worker -----------------------------------------------------------------------------
-    model_path: Path = Field(
-        REPO_ROOT / "build" / "model" / "efficientnet-lite0.onnx",
-        description="ONNX model built by `make model` (its `.json` sidecar lies next to it).",
+    worker_max_models: int = Field(
+        3,
+        ge=1,
+        le=64,
+        description="Models a worker keeps loaded at once; the least recently used one is "
+        "unloaded to make room.",
+    )
+    worker_preload_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated models a worker loads and warms up at start, besides the "
+        "default model (always preloaded); `*` preloads every model, up to "
+        "`worker_max_models`.",
     )
     top_k: Annotated[int, Field(ge=1, le=1000)] = Field(
         5, description="Labels returned per result."
@@ -274,7 +319,21 @@ class Settings(BaseSettings):
     auth_check_revoked: bool | None = Field(
         None,
         description="Also reject revoked tokens and disabled users (one Firebase `get_user` "
-        "call per request). Unset: on in production, off otherwise.",
+        "call per verification, at most one per token per revocation window). Unset: on in "
+        "production, off otherwise.",
+    )
+    auth_token_cache_size: int = Field(
+        10_000,
+        ge=0,
+        description="Verified ID tokens each gateway process remembers (by SHA-256) until 30 s "
+        "before they expire, instead of verifying them on every request; 0 turns it off.",
+    )
+    auth_revocation_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="With revocation checks on: how long a remembered token is trusted before "
+        "it is verified again, revocation included; a revoked token or disabled user is "
+        "refused at most this long after the change. 0: check on every request.",
     )
     auth_clock_skew_seconds: int = Field(
         0, ge=0, le=60, description="Clock skew tolerated on a token's `iat`/`exp`, in seconds."
@@ -330,11 +389,47 @@ class Settings(BaseSettings):
         description="Port of the worker's Prometheus endpoint (`/metrics`); 0 disables it. "
         "Each worker process needs its own.",
     )
+    tracing_enabled: bool = Field(
+        False,
+        description="OpenTelemetry traces of every upload, from the client's `traceparent` "
+        "through the queue to the worker, sent to `otlp_traces_endpoint`.",
+    )
+    otlp_traces_endpoint: str = Field(
+        "http://127.0.0.1:4318/v1/traces",
+        description="OTLP/HTTP (protobuf) traces endpoint of the collector (Jaeger, Tempo, the "
+        "OpenTelemetry Collector).",
+    )
+    tracing_sample_ratio: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded; a client's sampled `traceparent` is always "
+        "followed.",
+    )
     push_notifications: bool = Field(
         False,
         description="Workers send an FCM data message to the device whose registration token "
         "came with the upload; needs the service-account credentials of `firebase` mode.",
     )
+
+    @field_validator("worker_preload_models", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _model_path_was_replaced(self) -> "Settings":
+        if self.model_path is not None:
+            raise ValueError(
+                "SNAPMATCH_MODEL_PATH is no longer read: models are served from the registry "
+                "(SNAPMATCH_MODEL_REGISTRY, filled by `make model`). Publish a file with "
+                "`python -m tools.model.publish --registry <dir> <file.onnx>` and choose it "
+                "with SNAPMATCH_DEFAULT_MODEL=<name> or per upload (form field `model`); see "
+                "the README, 'Migrating from SNAPMATCH_MODEL_PATH'"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_emulator_in_production(self) -> "Settings":

@@ -6,9 +6,11 @@
 set -euo pipefail
 
 # The one list to extend. libmariadb-dev: headers and mariadb_config for building the mariadb
-# connector (no Linux wheel on PyPI). redis-sentinel: the Redis failover drill and its tests run
-# private sentinels on free loopback ports.
-PACKAGES=(docker-compose libmariadb-dev redis-sentinel)
+# connector (no Linux wheel on PyPI). prometheus: its promtool checks and unit-tests the alert
+# rules in deploy/prometheus/ (the package's own server is disabled on systemd hosts).
+# redis-sentinel: the Redis failover drill and its tests run private sentinels on free loopback
+# ports.
+PACKAGES=(docker-compose libmariadb-dev prometheus redis-sentinel)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -39,4 +41,8 @@ run() { # run CMD... : quiet unless it fails
 }
 run apt-get update -qq
 run apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Only promtool is wanted: a Prometheus server started by the package would scrape nothing.
+if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+    run systemctl disable --now prometheus
+fi
 echo "ensure-tools: installed ${missing[*]}"

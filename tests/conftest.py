@@ -13,8 +13,9 @@ from PIL import Image
 from app.catalog.database import connect
 from app.catalog.migrations import migrate
 from app.catalog.seed import SeedCatalog, apply_seed, load_seed
+from contracts.model_registry import manifest_path
 from tests.support.catalog import settings_for
-from tools.devstack import MODEL_PATH, Stack, delete_queue, free_port
+from tools.devstack import REGISTRY, Stack, delete_queue, free_port
 from tools.devstack.emulator import SignedInUser, sign_up, unique_email
 
 _TESTS = Path(__file__).resolve().parent
@@ -70,9 +71,10 @@ def cat_jpeg() -> bytes:
 
 @pytest.fixture(scope="session")
 def built_model() -> Path:
-    if not MODEL_PATH.is_file():
-        pytest.fail(f"{MODEL_PATH} is missing: run `make model` (make test builds it)")
-    return MODEL_PATH
+    """The model registry `make model` publishes (the stacks' gateways and workers serve it)."""
+    if not manifest_path(REGISTRY).is_file():
+        pytest.fail(f"{manifest_path(REGISTRY)} is missing: run `make model` (make test does)")
+    return REGISTRY
 
 
 def _start_stack(tmp_dir: Path, workers: int) -> Stack:

@@ -1,9 +1,12 @@
-"""Worker entry point: load and warm the model once, then consume until SIGTERM/SIGINT."""
+"""Worker entry point: read the model registry, preload and warm the default model (and
+``worker_preload_models``), then consume until SIGTERM/SIGINT while a watcher thread follows
+the registry."""
 
 import contextlib
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 
 import structlog
@@ -11,10 +14,14 @@ import structlog
 from config import Settings, get_settings
 from config.brokers import BrokerAddresses
 from config.structured_logging import configure_logging
+from config.tracing import add_trace_ids, configure_tracing
+from contracts.model_registry import ManifestReader, ModelEntry, RegistryError
 from worker.inference.batching import MicroBatcher
+from worker.inference.cache import LoadedModel, ModelCache
 from worker.inference.classifier import Classifier
-from worker.metrics import WorkerMetrics, serve_metrics
-from worker.processor import ImageClassifier, TaskObserver, TaskProcessor
+from worker.inference.registry import ModelRegistry, UnknownModelError, model_loader
+from worker.metrics import CountedResultStore, WorkerMetrics, serve_metrics
+from worker.processor import TaskObserver, TaskProcessor
 from worker.push import PushNotifier, push_app
 from worker.queue.consumer import TaskConsumer
 from worker.queue.reconnect import QueueMismatchError, ReconnectingConsumer
@@ -25,15 +32,21 @@ logger = structlog.stdlib.get_logger("worker")
 
 def main() -> int:
     settings = get_settings()
-    configure_logging(settings.log_level, process="worker")
+    tracing = configure_tracing(settings, service_name="snapmatch-worker")
+    configure_logging(
+        settings.log_level, process="worker", processors=[add_trace_ids] if tracing else []
+    )
     # pika narrates every connection step at INFO; its warnings and errors still show.
     logging.getLogger("pika").setLevel(logging.WARNING)
-    if not settings.model_path.is_file():
-        logger.error("model not found; build it with `make model`", path=str(settings.model_path))
-        return 2
     with contextlib.ExitStack() as cleanup:
+        if tracing is not None:
+            cleanup.callback(tracing.shutdown)  # last: sends the spans still batched
         metrics = WorkerMetrics()
-        model = _load_model(settings, metrics, cleanup)
+        try:
+            models = _model_registry(settings, metrics, cleanup)
+        except (RegistryError, UnknownModelError) as exc:
+            logger.error("no models to serve", reason=str(exc))
+            return 2
         server = serve_metrics(
             metrics, host=settings.worker_metrics_host, port=settings.worker_metrics_port
         )
@@ -42,8 +55,8 @@ def main() -> int:
         writer = ResultWriter(settings)
         cleanup.callback(writer.close)
         processor = TaskProcessor(
-            model,
-            writer,
+            models,
+            CountedResultStore(writer, metrics),
             delivery_limit=settings.queue_delivery_limit,
             observers=_observers(settings, metrics, cleanup),
         )
@@ -61,40 +74,59 @@ def main() -> int:
     return 0
 
 
-def _load_model(
+def _model_registry(
     settings: Settings, metrics: WorkerMetrics, cleanup: contextlib.ExitStack
-) -> ImageClassifier:
-    """The model, loaded and warmed up once; behind a micro-batcher when batching is on."""
-    classifier = Classifier(
-        settings.model_path,
-        intra_op_threads=settings.worker_inference_threads,
-        top_k=settings.top_k,
-        max_pixels=settings.max_image_pixels,
-        provider=settings.worker_execution_provider,
-        on_batch=metrics.batch_started,
+) -> ModelRegistry:
+    """The registry's models behind an LRU cache; the preloaded ones warm; a watcher thread
+    that adopts a republished manifest within ``model_registry_poll_seconds``."""
+
+    def build(entry: ModelEntry, data: bytes) -> LoadedModel:
+        classifier = Classifier(
+            entry,
+            data,
+            intra_op_threads=settings.worker_inference_threads,
+            top_k=settings.top_k,
+            max_pixels=settings.max_image_pixels,
+            provider=settings.worker_execution_provider,
+            on_batch=metrics.batch_started,
+        )
+        classifier.warm_up()
+        if settings.worker_batch_max_size == 1:
+            return LoadedModel(classifier)
+        batcher = MicroBatcher(
+            classifier,
+            max_size=settings.worker_batch_max_size,
+            max_wait_s=settings.worker_batch_max_wait_ms / 1000.0,
+        )
+        return LoadedModel(batcher, batcher.close)
+
+    cache = ModelCache(
+        model_loader(settings.model_registry, build),
+        max_models=settings.worker_max_models,
+        observer=metrics,
     )
-    classifier.warm_up()
-    metrics.set_model(classifier.name, classifier.version)
+    cleanup.callback(cache.close)
+    registry = ModelRegistry(
+        ManifestReader(settings.model_registry), cache, default=settings.default_model
+    )
+    registry.preload(settings.worker_preload_models)
     logger.info(
-        "model loaded",
-        model=classifier.name,
-        version=classifier.version,
-        path=str(settings.model_path),
+        "models ready",
+        registry=str(settings.model_registry),
+        default=registry.default_entry().name,
+        loaded=[f"{name}@{version}" for name, version in cache.loaded()],
+        max_models=settings.worker_max_models,
     )
-    if settings.worker_batch_max_size == 1:
-        return classifier
-    batcher = MicroBatcher(
-        classifier,
-        max_size=settings.worker_batch_max_size,
-        max_wait_s=settings.worker_batch_max_wait_ms / 1000.0,
-    )
-    cleanup.callback(batcher.close)
-    logger.info(
-        "micro-batching",
-        max_images=settings.worker_batch_max_size,
-        max_wait_ms=settings.worker_batch_max_wait_ms,
-    )
-    return batcher
+    if settings.worker_batch_max_size > 1:
+        logger.info(
+            "micro-batching",
+            max_images=settings.worker_batch_max_size,
+            max_wait_ms=settings.worker_batch_max_wait_ms,
+        )
+    stop_watching = threading.Event()
+    registry.watch(stop_watching, settings.model_registry_poll_seconds)
+    cleanup.callback(stop_watching.set)
+    return registry
 
 
 def _observers(

@@ -13,15 +13,17 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
-    Info,
     ProcessCollector,
     disable_created_metrics,
     start_http_server,
 )
+from redis.exceptions import RedisError
 
 from contracts.results import TaskRecord
 from contracts.task_pb2 import TaskMessage
+from worker.processor import ResultStore
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -31,6 +33,9 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 _STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _QUEUE_WAIT_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
+_LOAD_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# The `model` label of a task that named no model the worker knows (bounded: no client text).
+NO_MODEL = "none"
 
 
 class WorkerMetrics:
@@ -42,8 +47,9 @@ class WorkerMetrics:
             ProcessCollector(registry=self.registry)
         self.tasks = Counter(
             "snapmatch_worker_tasks_total",
-            "Tasks this worker finished and stored, by terminal status (done or failed).",
-            ["status"],
+            "Tasks this worker finished and stored, by terminal status (done or failed) and "
+            "the model that ran.",
+            ["status", "model"],
             registry=self.registry,
         )
         self.task_failures = Counter(
@@ -60,13 +66,15 @@ class WorkerMetrics:
         )
         self.preprocess = Histogram(
             "snapmatch_worker_preprocess_seconds",
-            "Decode, orient, resize, crop and normalise one image.",
+            "Decode, orient, resize, crop and normalise one image, by model (input sizes differ).",
+            ["model"],
             buckets=_STAGE_BUCKETS,
             registry=self.registry,
         )
         self.inference = Histogram(
             "snapmatch_worker_inference_seconds",
-            "The model's forward pass for one image.",
+            "The model's forward pass for one image, by model.",
+            ["model"],
             buckets=_STAGE_BUCKETS,
             registry=self.registry,
         )
@@ -82,9 +90,35 @@ class WorkerMetrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.model = Info(
-            "snapmatch_worker_model",
-            "The model this worker serves (constant 1, labelled with name and version).",
+        self.result_store_errors = Counter(
+            "snapmatch_worker_result_store_errors_total",
+            "Result reads and writes that failed because Redis did not answer; the task is "
+            "held and retried.",
+            registry=self.registry,
+        )
+        self.models_loaded = Gauge(
+            "snapmatch_worker_model_loaded",
+            "1 for each model version this worker holds in memory.",
+            ["model", "version"],
+            registry=self.registry,
+        )
+        self.model_requests = Counter(
+            "snapmatch_worker_model_requests_total",
+            "Tasks asking for a model, by whether it was already loaded (hit) or not (miss).",
+            ["model", "cache"],
+            registry=self.registry,
+        )
+        self.model_loads = Counter(
+            "snapmatch_worker_model_loads_total",
+            "Model loads, by outcome (loaded or failed).",
+            ["model", "outcome"],
+            registry=self.registry,
+        )
+        self.model_load_seconds = Histogram(
+            "snapmatch_worker_model_load_seconds",
+            "Reading, checking, loading and warming up one model.",
+            ["model"],
+            buckets=_LOAD_BUCKETS,
             registry=self.registry,
         )
 
@@ -93,16 +127,49 @@ class WorkerMetrics:
         self.batch_size.observe(size)
 
     def task_finished(self, task: TaskMessage, record: TaskRecord) -> None:
-        self.tasks.labels(record.status.value).inc()
+        model = record.model.name if record.model is not None else NO_MODEL
+        self.tasks.labels(record.status.value, model).inc()
         if record.error is not None:
             self.task_failures.labels(record.error.code.value).inc()
         if record.timings is not None:
             self.queue_wait.observe(record.timings.queued_ms / 1000)
-            self.preprocess.observe(record.timings.preprocess_ms / 1000)
-            self.inference.observe(record.timings.inference_ms / 1000)
+            self.preprocess.labels(model).observe(record.timings.preprocess_ms / 1000)
+            self.inference.labels(model).observe(record.timings.inference_ms / 1000)
 
-    def set_model(self, name: str, version: str) -> None:
-        self.model.info({"name": name, "version": version})
+    # --- model cache hooks (see worker.inference.cache.CacheObserver) ------------------------
+    def model_requested(self, name: str, *, hit: bool) -> None:
+        self.model_requests.labels(name, "hit" if hit else "miss").inc()
+
+    def model_loaded(self, name: str, version: str, seconds: float) -> None:
+        self.model_loads.labels(name, "loaded").inc()
+        self.model_load_seconds.labels(name).observe(seconds)
+        self.models_loaded.labels(name, version).set(1)
+
+    def model_load_failed(self, name: str, version: str) -> None:
+        self.model_loads.labels(name, "failed").inc()
+
+    def model_unloaded(self, name: str, version: str) -> None:
+        self.models_loaded.remove(name, version)
+
+
+class CountedResultStore:
+    """A ``ResultStore`` whose Redis failures are counted (and still raised)."""
+
+    def __init__(self, store: ResultStore, metrics: WorkerMetrics) -> None:
+        self._store = store
+        self._errors = metrics.result_store_errors
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        with self._errors.count_exceptions(RedisError):
+            return self._store.get(task_id)
+
+    def put(self, record: TaskRecord) -> None:
+        with self._errors.count_exceptions(RedisError):
+            self._store.put(record)
+
+    def ensure_replicated(self, record: TaskRecord) -> None:
+        with self._errors.count_exceptions(RedisError):  # a replica wait that timed out too
+            self._store.ensure_replicated(record)
 
 
 def serve_metrics(

@@ -1,7 +1,9 @@
 """Turns one queue message into one terminal task record: the worker's business logic,
 free of any RabbitMQ detail so it can be tested on its own."""
 
+import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -21,8 +23,11 @@ from contracts.results import (
     utc_now,
 )
 from contracts.task_pb2 import TaskMessage
+from worker.inference.cache import ModelUnavailableError
 from worker.inference.classifier import Classification
 from worker.inference.preprocess import ImageTooLargeError, UndecodableImageError
+from worker.inference.registry import UnknownModelError
+from worker.tracing import processing, record_outcome, record_stages, stage
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -32,6 +37,15 @@ class ImageClassifier(Protocol):
     version: str
 
     def classify(self, data: bytes) -> Classification: ...
+
+
+class ModelProvider(Protocol):
+    """The models a worker serves (``worker.inference.registry.ModelRegistry``)."""
+
+    def lease(self, requested: str) -> AbstractContextManager[ImageClassifier]:
+        """The model named ``requested`` ("" = the default), held while the task runs it.
+        Raises UnknownModelError or ModelUnavailableError."""
+        ...
 
 
 class ResultStore(Protocol):
@@ -74,13 +88,13 @@ class TaskProcessor:
 
     def __init__(
         self,
-        classifier: ImageClassifier,
+        models: ModelProvider,
         store: ResultStore,
         *,
         delivery_limit: int,
         observers: Sequence[TaskObserver] = (),
     ):
-        self._classifier = classifier
+        self._models = models
         self._store = store
         self._delivery_limit = delivery_limit
         self._observers = tuple(observers)
@@ -93,7 +107,10 @@ class TaskProcessor:
         task = _parse(delivery.body)
         if task is None:
             return Outcome.DROPPED
-        with bind_task(task.task_id, owner_uid=task.owner_uid):
+        with (
+            bind_task(task.task_id, owner_uid=task.owner_uid),
+            processing(task, attempt=delivery.delivery_count + 1),
+        ):
             return self._handle_task(task, delivery)
 
     def _handle_task(self, task: TaskMessage, delivery: Delivery) -> Outcome:
@@ -116,9 +133,12 @@ class TaskProcessor:
                 )
             )
         record = self._run(task, attempt)
-        self._store.put(record)
+        record_outcome(record)
+        with stage("store result"):
+            self._store.put(record)
         logger.info("task finished", status=record.status.value, attempt=record.attempts)
-        self._notify(lambda observer: observer.task_finished(task, record))
+        with stage("notify"):
+            self._notify(lambda observer: observer.task_finished(task, record))
         return Outcome.STORED
 
     def _notify(self, call: Callable[[TaskObserver], None]) -> None:
@@ -158,33 +178,49 @@ class TaskProcessor:
     def _run(self, task: TaskMessage, attempt: int) -> TaskRecord:
         started = utc_now()
         submitted = _submitted(task)
-        if task.model and task.model != self._classifier.name:
-            return self._failed(
-                task,
-                submitted,
-                attempt,
-                FailureCode.UNKNOWN_MODEL,
-                f"model {task.model!r} is not served; this worker runs {self._classifier.name!r}",
-            )
-        # Counted by the chaos run: every line is one execution of the model.
-        logger.info("running the model", attempt=attempt)
         try:
-            outcome = self._classifier.classify(task.image)
+            with self._models.lease(task.model) as classifier:
+                return self._classify(task, attempt, classifier, started)
+        except UnknownModelError as exc:
+            code, message, model = FailureCode.UNKNOWN_MODEL, str(exc), None
+        except ModelUnavailableError as exc:
+            code, message = FailureCode.MODEL_UNAVAILABLE, str(exc)
+            model = ModelInfo(name=exc.entry.name, version=exc.entry.version)
+        logger.error("task failed: no model to run", code=code.value, reason=message)
+        return self._failed(task, submitted, attempt, code, message, model)
+
+    def _classify(
+        self, task: TaskMessage, attempt: int, classifier: ImageClassifier, started: datetime
+    ) -> TaskRecord:
+        model_ready = utc_now()  # after a cache miss, the model was loaded in between
+        submitted = _submitted(task)
+        model = ModelInfo(name=classifier.name, version=classifier.version)
+        # Counted by the chaos run: every line is one execution of the model.
+        logger.info("running the model", attempt=attempt, model=model.name, version=model.version)
+        started_ns = time.time_ns()
+        try:
+            outcome = classifier.classify(task.image)
         except ImageTooLargeError as exc:
-            return self._failed(task, submitted, attempt, FailureCode.IMAGE_TOO_LARGE, str(exc))
+            code, message = FailureCode.IMAGE_TOO_LARGE, str(exc)
+            return self._failed(task, submitted, attempt, code, message, model)
         except UndecodableImageError as exc:
-            return self._failed(task, submitted, attempt, FailureCode.UNDECODABLE_IMAGE, str(exc))
+            code, message = FailureCode.UNDECODABLE_IMAGE, str(exc)
+            return self._failed(task, submitted, attempt, code, message, model)
         completed = utc_now()
+        record_stages(
+            started_ns, preprocess_ms=outcome.preprocess_ms, inference_ms=outcome.inference_ms
+        )
         return TaskRecord(
             task_id=task.task_id,
             owner_uid=task.owner_uid,
             status=TaskStatus.DONE,
             submitted_at=submitted,
             completed_at=completed,
-            model=self._model_info(),
+            model=model,
             predictions=outcome.predictions,
             timings=Timings(
                 queued_ms=_ms(started - submitted),
+                model_load_ms=_ms(model_ready - started),
                 preprocess_ms=round(outcome.preprocess_ms, 3),
                 inference_ms=round(outcome.inference_ms, 3),
                 total_ms=_ms(completed - submitted),
@@ -199,6 +235,7 @@ class TaskProcessor:
         attempt: int,
         code: FailureCode,
         message: str,
+        model: ModelInfo | None = None,
     ) -> TaskRecord:
         return TaskRecord(
             task_id=task.task_id,
@@ -206,13 +243,10 @@ class TaskProcessor:
             status=TaskStatus.FAILED,
             submitted_at=submitted,
             completed_at=utc_now(),
-            model=self._model_info(),
+            model=model,
             error=Failure(code=code, message=message),
             attempts=attempt,
         )
-
-    def _model_info(self) -> ModelInfo:
-        return ModelInfo(name=self._classifier.name, version=self._classifier.version)
 
 
 def _parse(body: bytes) -> TaskMessage | None:

@@ -23,6 +23,7 @@ from config.structured_logging import task_fields
 from contracts.results import TaskRecord
 from contracts.task_pb2 import TaskMessage
 from worker.metrics import WorkerMetrics
+from worker.tracing import stage
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -92,8 +93,11 @@ class PushNotifier:
 
     async def _send(self, message: messaging.Message, fields: dict[str, str]) -> None:
         log = logger.bind(**fields)
+        # A child of the task's `notify` span: the coroutine runs in a copy of the caller's
+        # context, which asyncio takes when the send is scheduled.
         try:
-            batch = await messaging.send_each_async([message], app=self._app)
+            with stage("push notification"):
+                batch = await messaging.send_each_async([message], app=self._app)
             response = batch.responses[0]
             error: Any = None if response.success else response.exception
         except Exception as exc:  # a failure to notify must never reach the task

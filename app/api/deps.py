@@ -15,6 +15,7 @@ from app.auth.rate_limit import RateLimitScope
 from app.catalog.service import Catalog
 from app.core.errors import APIError
 from app.core.metrics import GatewayMetrics
+from app.models.registry import ModelRegistry
 from app.services import Services
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import TaskStore
@@ -59,6 +60,7 @@ StoreDep = Annotated[TaskStore, _service(lambda s: s.store)]
 SubmitterDep = Annotated[TaskSubmitter, _service(lambda s: s.submitter)]
 NotifierDep = Annotated[ResultNotifier, _service(lambda s: s.notifier)]
 CatalogDep = Annotated[Catalog, _service(lambda s: s.catalog)]
+ModelsDep = Annotated[ModelRegistry, _service(lambda s: s.models)]
 
 
 async def _current_user(

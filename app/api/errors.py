@@ -19,6 +19,12 @@ from app.auth.firebase import AuthenticationError, VerifierUnavailableError
 from app.auth.rate_limit import RateLimitExceeded
 from app.catalog.database import CatalogUnavailableError
 from app.core.errors import RETRY_LATER, APIError, error_response
+from app.models.registry import (
+    ModelNotFoundError,
+    ModelUnavailableError,
+    ModelVersionGoneError,
+    UnknownModelError,
+)
 from app.tasks.idempotency import IdempotencyKeyReusedError
 from app.tasks.publisher import BrokerUnavailableError, QueueFullError
 from app.tasks.store import ResultStoreUnavailableError
@@ -71,6 +77,12 @@ _TRANSLATIONS: dict[type[Exception], Callable[[Any], APIError]] = {
     QueueFullError: _unavailable("queue_full", "the task queue is full; retry later"),
     CatalogUnavailableError: _unavailable(
         "catalog_unavailable", "the catalog is unavailable; retry later"
+    ),
+    ModelNotFoundError: lambda exc: APIError(404, "model_not_found", str(exc)),
+    ModelVersionGoneError: lambda exc: APIError(404, "model_version_not_found", str(exc)),
+    UnknownModelError: lambda exc: APIError(422, "unknown_model", str(exc)),
+    ModelUnavailableError: lambda exc: APIError(
+        503, "model_unavailable", f"{exc}; retry later", RETRY_LATER
     ),
 }
 

@@ -23,11 +23,14 @@ _RETRY_AFTER = {
 }
 
 
-def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """FastAPI ``responses=`` for the given statuses, each with the JSON error body."""
+def error_responses(
+    descriptions: dict[int, str], examples: dict[int, tuple[str, str]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """FastAPI ``responses=`` for the given statuses, each with the JSON error body (its
+    example from ``examples`` where given, else the status's usual one)."""
     responses: dict[int | str, dict[str, Any]] = {}
     for status, description in descriptions.items():
-        code, detail = _EXAMPLES[status]
+        code, detail = (examples or {}).get(status) or _EXAMPLES[status]
         response: dict[str, Any] = {
             "model": ErrorBody,
             "description": description,

@@ -7,6 +7,8 @@ from pydantic import BaseModel, Field
 
 from app.catalog.matching import Matches
 from app.catalog.models import ProductMatch
+from contracts.model_files import Preprocessing
+from contracts.model_registry import ModelEntry
 from contracts.results import Failure, ModelInfo, Prediction, TaskRecord, TaskStatus, Timings
 
 
@@ -55,6 +57,48 @@ class TaskResult(BaseModel):
         return cls.model_validate(
             fields | {"products": matches.products, "products_status": matches.status}
         )
+
+
+class ModelRecord(BaseModel):
+    """A served model: enough to choose it, download it and run it on a device."""
+
+    name: str = Field(examples=["efficientnet-lite0"])
+    version: str = Field(
+        examples=["ac9acef47338"],
+        description="First 12 hex digits of the file's SHA-256: changes whenever the file does.",
+    )
+    precision: Literal["fp32", "int8"]
+    input_size: int = Field(examples=[224], description="Input height and width, in pixels.")
+    num_classes: int = Field(examples=[1000])
+    size_bytes: int = Field(description="Size of the ONNX file.")
+    sha256: str = Field(description="SHA-256 of the ONNX file; also its download's ETag.")
+    download_url: str = Field(
+        examples=["/models/efficientnet-lite0/download?version=ac9acef47338"],
+        description="This version's file; its bytes never change, so it may be cached for good.",
+    )
+    labels_url: str = Field(examples=["/models/efficientnet-lite0/labels"])
+    preprocessing: Preprocessing = Field(
+        description="What a client must do to a photo to get the server's answer on-device."
+    )
+    published_at: datetime
+
+    @classmethod
+    def from_entry(cls, entry: ModelEntry, *, download_url: str, labels_url: str) -> "ModelRecord":
+        return cls.model_validate(
+            entry.model_dump(include=set(cls.model_fields))
+            | {"download_url": download_url, "labels_url": labels_url}
+        )
+
+
+class ModelList(BaseModel):
+    default: str = Field(description="The model an upload runs when it names none.")
+    models: list[ModelRecord]
+
+
+class ModelLabels(BaseModel):
+    model: str
+    label_set: str = Field(examples=["imagenet-1k"])
+    labels: list[str] = Field(description="Class names by class id: `labels[281]` is class 281.")
 
 
 class Health(BaseModel):

@@ -1,4 +1,4 @@
-"""Firebase ID-token verification, kept off the event loop."""
+"""Firebase ID-token verification, kept off the event loop, and remembered while it holds."""
 
 import functools
 import os
@@ -12,6 +12,7 @@ import google.auth.exceptions
 import structlog
 from firebase_admin import auth
 
+from app.auth.token_cache import VerifiedTokenCache
 from config import AuthMode, Settings
 from config.firebase import firebase_app, service_account_credential
 
@@ -57,6 +58,12 @@ class TokenVerifier:
             else service_account_credential(settings, needed_for="auth_mode=firebase")
         )
         self._app = firebase_app(settings, credential)
+        self._verified = VerifiedTokenCache(
+            max_size=settings.auth_token_cache_size,
+            revocation_window=settings.auth_revocation_cache_seconds
+            if settings.check_revoked
+            else None,
+        )
 
     @property
     def app(self) -> firebase_admin.App:
@@ -68,8 +75,16 @@ class TokenVerifier:
         Firebase whether the token was revoked or the user disabled (one ``get_user`` call).
 
         Google's certificates are cached by firebase-admin for their ``Cache-Control`` max-age,
-        so only the first verification after start-up (or expiry) fetches them.
+        so only the first verification after start-up (or expiry) fetches them. A token
+        verified once is then answered from memory (``app.auth.token_cache``).
         """
+        claims = self._verified.claims(id_token)
+        if claims is None:
+            claims = await self._verify_in_full(id_token)
+            self._verified.remember(id_token, claims)
+        return AuthenticatedUser(uid=str(claims["uid"]), claims=claims)
+
+    async def _verify_in_full(self, id_token: str) -> dict[str, Any]:
         verify = functools.partial(
             auth.verify_id_token,
             id_token,
@@ -104,7 +119,7 @@ class TokenVerifier:
             # check_revoked's get_user call failed (network, quota): not the caller's fault.
             logger.warning("cannot check the token's revocation state", error=str(exc))
             raise VerifierUnavailableError("token verification is temporarily unavailable") from exc
-        return AuthenticatedUser(uid=str(claims["uid"]), claims=claims)
+        return claims
 
     def close(self) -> None:
         firebase_admin.delete_app(self._app)

@@ -57,6 +57,12 @@ class GatewayMetrics:
             buckets=_PUBLISH_BUCKETS,
             registry=self.registry,
         )
+        self.result_store_errors = Counter(
+            "snapmatch_result_store_errors_total",
+            "Task-record reads and writes that failed because Redis did not answer (each one "
+            "a 503 result_store_unavailable).",
+            registry=self.registry,
+        )
         self.queue_messages = Gauge(
             "snapmatch_queue_messages",
             "Messages ready in the task queue, read from RabbitMQ at scrape time.",

@@ -1,17 +1,14 @@
-"""The request body: refused while it streams in when it is too large, and the connection
-closed after any answer sent before the body was read.
+"""The request body: refused while it streams in when it is too large.
 
 Oversize bodies are refused from ``Content-Length`` up front, and chunked ones by counting as
 they arrive; the error raised from ``receive`` is an HTTP exception, so FastAPI's form parsing
 passes it through to the JSON error handler instead of turning it into a generic 400.
 
-The gateway also refuses some uploads before reading them on purpose (a bad token, a spent
-budget). On a kept-alive connection the client may then stop sending the rest of the body while
-the server still waits for it, and the next request on it hangs; ``Connection: close`` on
-those answers ends the exchange cleanly.
+What happens to the connection after an answer sent before the body was read (this one's 413,
+a 401, a 429) is ``app.http.lingering_close``'s job.
 """
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import APIError, error_response
@@ -31,29 +28,19 @@ class BodyGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        declared = headers.get("content-length")
-        body_complete = declared in (None, "0") and "transfer-encoding" not in headers
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await error_response(BodyTooLargeError(self.max_body_bytes))(scope, receive, send)
+            return
         received = 0
 
         async def guarded_receive() -> Message:
-            nonlocal body_complete, received
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
                     raise BodyTooLargeError(self.max_body_bytes)
-                if not message.get("more_body", False):
-                    body_complete = True
             return message
 
-        async def closing_send(message: Message) -> None:
-            if message["type"] == "http.response.start" and not body_complete:
-                MutableHeaders(scope=message)["Connection"] = "close"
-            await send(message)
-
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            response = error_response(BodyTooLargeError(self.max_body_bytes))
-            await response(scope, receive, closing_send)
-            return
-        await self.app(scope, guarded_receive, closing_send)
+        await self.app(scope, guarded_receive, send)

@@ -18,9 +18,13 @@ class IdempotencyKeyReusedError(Exception):
     """The key was already used by this user for a different payload."""
 
 
-def fingerprint(image: bytes) -> str:
-    """What must match for a request to count as a retry: the uploaded bytes."""
-    return hashlib.sha256(image).hexdigest()
+def fingerprint(image: bytes, model: str = "") -> str:
+    """What must match for a request to count as a retry: the uploaded bytes and the model
+    asked for (the same photo for another model is another request)."""
+    digest = hashlib.sha256(image)
+    if model:
+        digest.update(b"\0model=" + model.encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

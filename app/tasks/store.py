@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from app.core.metrics import GatewayMetrics
 from app.tasks.idempotency import IdempotencyKey
 from config import Settings
 from contracts.redis_keys import TASK_KEY_PREFIX, task_key
@@ -45,7 +46,10 @@ class Reservation:
 
 
 class TaskStore:
-    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
+    def __init__(
+        self, settings: Settings, redis: aioredis.Redis, metrics: GatewayMetrics | None = None
+    ) -> None:
+        self._metrics = metrics
         self._pending_ttl = settings.pending_ttl_seconds
         # A binding outlives its task's longest possible record.
         self._binding_ttl = settings.pending_ttl_seconds + settings.result_ttl_seconds
@@ -75,7 +79,7 @@ class TaskStore:
                 ],
             )
         except RedisError as exc:
-            raise ResultStoreUnavailableError(str(exc)) from exc
+            raise self._unavailable(exc) from exc
         if earlier is not None and key is not None:
             return Reservation(key.bound_task(earlier), replayed=True, keys=())
         return Reservation(record.task_id, replayed=False, keys=tuple(keys))
@@ -88,14 +92,19 @@ class TaskStore:
         try:
             await self._redis.delete(*reservation.keys)
         except RedisError as exc:
-            raise ResultStoreUnavailableError(str(exc)) from exc
+            raise self._unavailable(exc) from exc
 
     async def get(self, task_id: str) -> TaskRecord | None:
         try:
             raw = await self._redis.get(task_key(task_id))
         except RedisError as exc:
-            raise ResultStoreUnavailableError(str(exc)) from exc
+            raise self._unavailable(exc) from exc
         return None if raw is None else TaskRecord.from_json(raw)
+
+    def _unavailable(self, exc: RedisError) -> ResultStoreUnavailableError:
+        if self._metrics is not None:
+            self._metrics.result_store_errors.inc()
+        return ResultStoreUnavailableError(str(exc))
 
     async def ping(self) -> bool:
         try:

@@ -14,15 +14,18 @@ from dataclasses import dataclass
 
 import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry import propagate, trace
 
 from app.tasks.idempotency import IdempotencyKey, fingerprint
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import ResultStoreUnavailableError, TaskStore
+from config import tracing
 from config.structured_logging import task_fields
 from contracts.results import TaskRecord, TaskStatus, utc_now
 from contracts.task_pb2 import TaskMessage
 
 logger = structlog.stdlib.get_logger(__name__)
+tracer = trace.get_tracer(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,7 @@ class Photo:
     data: bytes
     content_type: str
     fcm_token: str = ""  # empty: the client wants no push
+    model: str = ""  # the model the gateway resolved (empty: the worker's default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +66,19 @@ class TaskSubmitter:
         key = (
             None
             if idempotency_key is None
-            else IdempotencyKey(owner_uid, idempotency_key, fingerprint(photo.data))
+            else IdempotencyKey(owner_uid, idempotency_key, fingerprint(photo.data, photo.model))
         )
         reservation = await self._store.reserve(record, key)
         if reservation.replayed:
             return Submission(reservation.task_id, replayed=True)
         try:
-            await self._publisher.publish(_message(record, photo), task_id=task_id)
+            with tracing.span(
+                tracer,
+                "publish task",
+                kind=trace.SpanKind.PRODUCER,
+                attributes={"messaging.system": "rabbitmq", "messaging.message.id": task_id},
+            ):
+                await self._publisher.publish(_message(record, photo), task_id=task_id)
         except Exception as exc:
             logger.warning("task not queued", reason=str(exc))
             with contextlib.suppress(ResultStoreUnavailableError):
@@ -79,6 +89,7 @@ class TaskSubmitter:
             bytes=len(photo.data),
             content_type=photo.content_type,
             push=bool(photo.fcm_token),
+            model=photo.model,
         )
         return Submission(task_id, replayed=False)
 
@@ -93,5 +104,8 @@ def _message(record: TaskRecord, photo: Photo) -> bytes:
         content_type=photo.content_type,
         submitted_at=submitted_at,
         fcm_token=photo.fcm_token,
+        model=photo.model,
     )
+    if tracing.is_active():  # the publish span's traceparent, for the worker to continue
+        propagate.inject(message.trace_context)
     return message.SerializeToString()

@@ -16,6 +16,8 @@ from app.core.errors import APIError
 
 IMAGE_FIELD = "image"
 FCM_TOKEN_FIELD = "fcm_token"  # noqa: S105 - a form field name, not a secret
+MODEL_FIELD = "model"
+TEXT_FIELDS = (FCM_TOKEN_FIELD, MODEL_FIELD)
 # One file plus a few small fields is all a client needs to send.
 MAX_FILES = 1
 MAX_FIELDS = 8
@@ -43,6 +45,14 @@ OPENAPI_BODY: dict[str, Any] = {
                         "pushed to it (if the server has push enabled). Polling works either "
                         "way. Limited like every text field (`SNAPMATCH_MAX_FORM_FIELD_BYTES`).",
                     },
+                    MODEL_FIELD: {
+                        "type": "string",
+                        "description": "Optional: the model to run, by name (`GET /models` "
+                        "lists them); omitted, the default model. An unknown name is refused "
+                        "with 422 `unknown_model` and nothing is queued. The result's `model` "
+                        "names the model and version that ran.",
+                        "examples": ["efficientnet-lite2"],
+                    },
                 },
             }
         }
@@ -54,6 +64,7 @@ OPENAPI_BODY: dict[str, Any] = {
 class Upload:
     image: bytes
     fcm_token: str  # empty when the client wants no push
+    model: str | None  # None: the default model
 
 
 async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int) -> Upload:
@@ -74,18 +85,24 @@ async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int)
         raise APIError(
             422, "missing_image", f"send the photo as a file in the multipart field {IMAGE_FIELD!r}"
         )
-    unexpected = sorted(set(form.keys()) - {IMAGE_FIELD, FCM_TOKEN_FIELD})
+    unexpected = sorted(set(form.keys()) - {IMAGE_FIELD, *TEXT_FIELDS})
     if unexpected:
         raise APIError(
             422,
             "unexpected_field",
-            f"the form may only hold the file {IMAGE_FIELD!r} and the text {FCM_TOKEN_FIELD!r}; "
-            f"remove {', '.join(unexpected)}",
+            f"the form may only hold the file {IMAGE_FIELD!r} and the texts "
+            f"{', '.join(map(repr, TEXT_FIELDS))}; remove {', '.join(unexpected)}",
         )
-    fcm_token = form.get(FCM_TOKEN_FIELD, "")
-    if not isinstance(fcm_token, str):
-        raise APIError(422, "malformed_form", f"{FCM_TOKEN_FIELD!r} must be a text field")
+    fcm_token, model = (_text(form.get(name, "")) for name in TEXT_FIELDS)
     data = await image.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise APIError(413, "payload_too_large", f"the image exceeds {max_bytes} bytes")
-    return Upload(image=data, fcm_token=fcm_token.strip())
+    return Upload(image=data, fcm_token=fcm_token, model=model or None)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise APIError(
+            422, "malformed_form", f"{', '.join(map(repr, TEXT_FIELDS))} must be text fields"
+        )
+    return value.strip()

@@ -18,6 +18,7 @@ class FailureCode(StrEnum):
     UNDECODABLE_IMAGE = "undecodable_image"
     IMAGE_TOO_LARGE = "image_too_large"
     UNKNOWN_MODEL = "unknown_model"
+    MODEL_UNAVAILABLE = "model_unavailable"
     DELIVERY_LIMIT_EXCEEDED = "delivery_limit_exceeded"
 
 
@@ -25,19 +26,27 @@ class Prediction(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     class_id: int = Field(ge=0, le=999, description="ImageNet-1k class index.")
-    label: str = Field(description="Human-readable class name.")
+    label: str = Field(description="Short human name of the class (the model's label set).")
     confidence: float = Field(ge=0.0, le=1.0, description="Softmax probability.")
 
 
 class ModelInfo(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    name: str = Field(examples=["efficientnet-lite0"])
-    version: str = Field(description="First 12 hex digits of the ONNX file's SHA-256.")
+    name: str = Field(examples=["efficientnet-lite0"], description="The model that ran.")
+    version: str = Field(
+        examples=["ac9acef47338"],
+        description="The version that ran: the first 12 hex digits of its ONNX file's SHA-256.",
+    )
 
 
 class Timings(BaseModel):
     queued_ms: float = Field(description="From the gateway's acceptance to a worker taking it.")
+    model_load_ms: float = Field(
+        0.0,
+        description="Waiting for the model to be loaded and warmed up: 0 when the worker held "
+        "it already, the load time on a cache miss.",
+    )
     preprocess_ms: float = Field(description="Decode, orient, resize, crop and normalise.")
     inference_ms: float = Field(description="The model's forward pass.")
     total_ms: float = Field(description="From acceptance to the stored result.")

@@ -21,7 +21,8 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 EXPECTED_SERVICES = {"gateway", "worker", "rabbitmq", "redis", "auth-emulator"}
-PROFILES: list[list[str]] = [[], ["--profile", "dev"]]
+PROFILES: list[list[str]] = [[], ["--profile", "dev"], ["--profile", "observability"]]
+PROFILE_IDS = ["default", "dev", "observability"]
 
 
 def compose_cmd() -> list[str]:
@@ -58,7 +59,7 @@ def compose(env_file: Path, *args: str) -> str:
     return proc.stdout
 
 
-@pytest.mark.parametrize("profile", PROFILES, ids=["default", "dev"])
+@pytest.mark.parametrize("profile", PROFILES, ids=PROFILE_IDS)
 def test_compose_file_is_valid(empty_env_file: Path, profile: list[str]) -> None:
     compose(empty_env_file, *profile, "config", "-q")
 
@@ -69,7 +70,7 @@ def test_compose_defines_all_services(empty_env_file: Path) -> None:
     assert services >= EXPECTED_SERVICES, f"missing: {sorted(EXPECTED_SERVICES - services)}"
 
 
-@pytest.mark.parametrize("profile", PROFILES, ids=["default", "dev"])
+@pytest.mark.parametrize("profile", PROFILES, ids=PROFILE_IDS)
 def test_worker_can_scale(empty_env_file: Path, profile: list[str]) -> None:
     """`docker compose up --scale worker=3` needs a worker with no host port, no fixed name."""
     resolved: dict[str, Any] = yaml.safe_load(compose(empty_env_file, *profile, "config"))
@@ -113,3 +114,46 @@ def test_app_services_are_limited_checked_and_non_root(empty_env_file: Path, ser
     runtime = next(stage for stage in stages if re.match(r"\S+ AS runtime\b", stage))
     assert re.search(r"^USER snapmatch$", runtime, flags=re.MULTILINE)
     assert any(re.match(rf"runtime AS {target}\b", stage) for stage in stages), target
+
+
+def _bind_mounts(service: dict[str, Any]) -> dict[str, Path]:
+    """Container path -> host folder of a resolved service's bind mounts (Compose v2 writes
+    them in the long syntax, docker-compose 1.29 as `source:target:mode`)."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target = volume.split(":")[:2]
+            if source.startswith("/"):
+                mounts[target] = Path(source)
+        elif volume.get("type") == "bind":
+            mounts[volume["target"]] = Path(volume["source"])
+    return mounts
+
+
+def test_the_observability_profile_provisions_prometheus_and_grafana(empty_env_file: Path) -> None:
+    """Prometheus gets the scrape config and the alert rules, Grafana the data sources and the
+    dashboard: every mounted folder exists and holds what the service is told to load."""
+    resolved: dict[str, Any] = yaml.safe_load(
+        compose(empty_env_file, "--profile", "observability", "config")
+    )
+    services = resolved["services"]
+    mounts = {
+        (name, target): source
+        for name in ("prometheus", "grafana")
+        for target, source in _bind_mounts(services[name]).items()
+    }
+    prometheus_dir = mounts["prometheus", "/etc/prometheus"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in services["prometheus"]["command"]
+    assert {"prometheus.yml", "alerts.yml"} <= {p.name for p in prometheus_dir.iterdir()}
+    provisioning = mounts["grafana", "/etc/grafana/provisioning"]
+    assert (provisioning / "datasources").is_dir() and (provisioning / "dashboards").is_dir()
+    assert (mounts["grafana", "/var/lib/grafana/dashboards"] / "snapmatch.json").is_file()
+    # The scrape targets are the compose services and the ports they serve metrics on.
+    scrape = yaml.safe_load((prometheus_dir / "prometheus.yml").read_text())["scrape_configs"]
+    assert scrape[0]["static_configs"][0]["targets"] == ["gateway:8000"]
+    worker_port = services["worker"]["environment"]["SNAPMATCH_WORKER_METRICS_PORT"]
+    assert scrape[1]["dns_sd_configs"][0] == {
+        "names": ["worker"],
+        "type": "A",
+        "port": int(worker_port),
+    }

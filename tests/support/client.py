@@ -11,12 +11,20 @@ def auth(token: str) -> dict[str, str]:
 
 
 def upload(
-    base_url: str, token: str, data: bytes, *, filename: str = "photo.jpg", mime: str = "image/jpeg"
+    base_url: str,
+    token: str,
+    data: bytes,
+    *,
+    filename: str = "photo.jpg",
+    mime: str = "image/jpeg",
+    model: str | None = None,
 ) -> httpx.Response:
+    """POST /predict; ``model`` is sent as the form field of that name when given."""
     return httpx.post(
         f"{base_url}/predict",
         headers=auth(token),
         files={"image": (filename, data, mime)},
+        data={"model": model} if model is not None else None,
         timeout=30,
     )
 

@@ -16,18 +16,19 @@ import numpy as np
 
 from tools.bench.inputs import SIZES_MP, make_jpegs
 from tools.bench.kernel import batch_sweep, kernel, session_option_sweep
+from tools.bench.models import measure_models, render_models, replace_section
 from tools.bench.pipeline import StackHandle, drive, never_blocks, running_stack
 from tools.bench.plans import Plan, plans
 from tools.bench.report import render
 from tools.bench.results import KernelResult, Measurements, PipelineResult
 from tools.bench.system import CpuMeter, machine_description
-from tools.devstack import MODEL_PATH, REPO_ROOT, TEST_SERVICES, Services
+from tools.devstack import MODEL_DIR, REGISTRY, REPO_ROOT, TEST_SERVICES, Services
 from tools.devstack.emulator import sign_up, unique_email
 from tools.devstack.services import local_redis_url
 from tools.model.quantize import top1_agreement
 
-FP32 = MODEL_PATH
-INT8 = MODEL_PATH.with_name("efficientnet-lite0-int8.onnx")
+FP32 = MODEL_DIR / "efficientnet-lite0.onnx"
+INT8 = MODEL_DIR / "efficientnet-lite0-int8.onnx"
 Jpegs = dict[float, list[bytes]]
 
 
@@ -71,7 +72,7 @@ def measure_pipelines(
     rss: dict[str, dict[str, float]] = {}
     blocks: list[float] = []
     with tempfile.TemporaryDirectory(prefix="snapmatch-bench-") as tmp:
-        for plan in plans(INT8, quick=args.quick):
+        for plan in plans(quick=args.quick):
             say(f"starting gateway + {plan.workers} worker(s): {plan.config}")
             env = plan.env | {"SNAPMATCH_WORKER_EXECUTION_PROVIDER": args.provider}
             with running_stack(Path(tmp), plan.workers, services, **env) as stack:
@@ -99,7 +100,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--provider", choices=("cpu", "cuda"), default="cpu", help="execution provider"
     )
+    parser.add_argument(
+        "--only",
+        choices=("models",),
+        help="measure only this part and replace its section of --out, keeping the rest",
+    )
     return parser.parse_args(argv)
+
+
+def models_only(args: argparse.Namespace, services: Services) -> int:
+    """``--only models``: the Models section of ``--out`` from one run, the rest untouched."""
+    machine = machine_description()
+    say("models: held-out agreement, a cache miss through the pipeline, one probe per model ...")
+    token = sign_up(unique_email("bench")).id_token
+    results = measure_models(REGISTRY, services, token, seconds=2.0 if args.quick else 4.0)
+    note = "Measured on its own by `make bench BENCH_ARGS='--only models'`: " + "; ".join(
+        line.removeprefix("- ") for line in machine if "Date" in line or "Load" in line
+    )
+    section = render_models(results, note)
+    document = args.out.read_text() if args.out.is_file() else "# Benchmarks\n"
+    args.out.write_text(replace_section(document, section))
+    print("\n".join(section))
+    say(f"updated the models section of {args.out}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     services = dataclasses.replace(
         TEST_SERVICES, vhost=args.vhost, redis_url=local_redis_url(args.redis_db)
     )
+    if args.only == "models":
+        return models_only(args, services)
     seconds = 2.0 if args.quick else args.seconds
     sweep_seconds = 1.0 if args.quick else 2.0
     for path in (FP32, INT8):
@@ -124,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     say("int8 top-1 agreement on held-out photos ...")
     found = top1_agreement(FP32, INT8)
     pipelines, rss, blocks = measure_pipelines(args, services, jpegs, seconds)
+    say("models: held-out agreement, a cache miss through the pipeline, one probe per model ...")
+    token = sign_up(unique_email("bench")).id_token
+    models = measure_models(REGISTRY, services, token, seconds=seconds / 3)
     text = render(
         Measurements(
             machine=machine,
@@ -134,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             blocks=blocks,
             agreement=(found.top1_agree, found.images),
             rss=rss,
+            models=models,
             note=args.note,
         )
     )

@@ -12,7 +12,7 @@ import numpy as np
 import onnxruntime as ort
 
 from config import ExecutionProvider
-from contracts.model_files import INPUT_SIZE, ModelSidecar
+from contracts.model_files import ModelCard
 from tools.bench.results import KernelResult
 from worker.inference.classifier import Classifier
 
@@ -28,7 +28,7 @@ def kernel(
     provider: str,
 ) -> KernelResult:
     """``Classifier.classify`` (decode, preprocess, inference, top-k) over ``jpegs`` in a loop."""
-    classifier = Classifier(
+    classifier = Classifier.from_file(
         model_path, intra_op_threads=threads, provider=ExecutionProvider(provider)
     )
     classifier.warm_up()
@@ -53,8 +53,9 @@ def kernel(
     )
 
 
-def _zeros(batch: int) -> np.ndarray:
-    return np.zeros((batch, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
+def zeros(card: ModelCard, batch: int) -> np.ndarray:
+    """A batch of inputs of the model's own size."""
+    return np.zeros((batch, 3, card.input_size, card.input_size), dtype=np.float32)
 
 
 def _timed_runs(run: Callable[[], object], seconds: float) -> tuple[float, list[float]]:
@@ -71,7 +72,8 @@ def _timed_runs(run: Callable[[], object], seconds: float) -> tuple[float, list[
 def session_option_sweep(model_path: Path, seconds: float) -> list[tuple[str, float, float]]:
     """Inference alone at batch 1: (setting, img/s, median ms) for threads x spinning."""
     rows = []
-    feed = {ModelSidecar.load(model_path).input: _zeros(1)}
+    card = ModelCard.load(model_path)
+    feed = {card.input: zeros(card, 1)}
     for threads in (1, 2):
         for spinning in ("0", "1"):
             options = ort.SessionOptions()
@@ -91,10 +93,12 @@ def session_option_sweep(model_path: Path, seconds: float) -> list[tuple[str, fl
 
 def batch_sweep(model_path: Path, seconds: float, provider: str) -> list[tuple[int, float]]:
     """Inference alone (worker session options): img/s at several batch sizes."""
-    classifier = Classifier(model_path, intra_op_threads=1, provider=ExecutionProvider(provider))
+    classifier = Classifier.from_file(
+        model_path, intra_op_threads=1, provider=ExecutionProvider(provider)
+    )
     rows = []
     for size in (1, 8, 32):
-        batch = _zeros(size)
+        batch = zeros(classifier.card, size)
         classifier.infer(batch)
         images, started = 0, time.perf_counter()
         while time.perf_counter() - started < seconds:

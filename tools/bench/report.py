@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tools.bench.conclusions import defaults_and_why, where_the_time_goes
+from tools.bench.models import render_models
 from tools.bench.results import KernelResult, Measurements, PipelineResult
 from tools.bench.text import fmt
 
@@ -27,6 +28,7 @@ def render(m: Measurements) -> str:
     lines += _rss_table(m.rss)
     lines += _session_options(m.sweep, m.batches)
     lines += _int8(m.agreement)
+    lines += render_models(m.models)
     lines += defaults_and_why(kernel_of, m.pipelines, m.sweep, m.batches, m.agreement)
     return "\n".join(lines) + "\n"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,6 +49,24 @@ class PipelineResult:
 
 
 @dataclass(frozen=True)
+class ModelResult:
+    name: str
+    precision: str
+    input_size: int
+    size_mb: float
+    load_s: float
+    rss_mb: float  # one more loaded model
+    first_rss_mb: float  # the first model of a process, onnxruntime's start-up included
+    inference_ms: float
+    images_per_s: float
+    agree: int
+    images: int
+    miss_ms: float  # first task on the model through the pipeline: end to end
+    miss_load_ms: float  # ... of which waiting for the load (timings.model_load_ms)
+    hit_ms: float  # the next task, model loaded
+
+
+@dataclass(frozen=True)
 class Measurements:
     machine: list[str]  # Markdown bullet lines describing the machine
     kernels: list[KernelResult]
@@ -58,6 +76,7 @@ class Measurements:
     blocks: list[float]  # POST times (ms) while the workers are saturated
     agreement: tuple[int, int]  # int8 top-1 agreeing with fp32, out of so many images
     rss: dict[str, dict[str, float]]  # peak RSS (MB) of "gateway" and "worker", by config
+    models: list[ModelResult] = field(default_factory=list)
     note: str = ""
 
     def kernel_of(self) -> dict[tuple[str, float], KernelResult]:

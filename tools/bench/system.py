@@ -27,6 +27,14 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def current_rss_mb(pid: int | str = "self") -> float:
+    """Resident memory now (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def pids_named(*names: str) -> list[int]:
     """Pids of running programs by command name (the broker and Redis), readable or not."""
     found = []

@@ -25,12 +25,13 @@ from tools.devstack.services import (
     queue_counts,
     stored_attempts,
 )
-from tools.devstack.stack import MODEL_PATH, Stack, base_env
+from tools.devstack.stack import MODEL_DIR, REGISTRY, Stack, base_env
 
 __all__ = [
     "AMQP_URL",
-    "MODEL_PATH",
+    "MODEL_DIR",
     "REDIS_URL",
+    "REGISTRY",
     "REPO_ROOT",
     "TEST_DB",
     "TEST_SERVICES",

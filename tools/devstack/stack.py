@@ -9,7 +9,10 @@ import httpx
 from tools.devstack.processes import REPO_ROOT, Process, free_port, spawn, wait_until
 from tools.devstack.services import TEST_SERVICES, Services, queue_counts
 
-MODEL_PATH = REPO_ROOT / "build" / "model" / "efficientnet-lite0.onnx"
+# What `make model` builds (one .onnx and its card per model) and the registry it publishes
+# them to, which the stack's gateway and workers serve.
+MODEL_DIR = REPO_ROOT / "build" / "model"
+REGISTRY = REPO_ROOT / "build" / "registry"
 
 
 def base_env(queue: str, services: Services = TEST_SERVICES, **overrides: str) -> dict[str, str]:
@@ -23,7 +26,7 @@ def base_env(queue: str, services: Services = TEST_SERVICES, **overrides: str) -
         SNAPMATCH_REDIS_URL=services.redis_url,
         SNAPMATCH_DATABASE_URL=services.database_url,
         SNAPMATCH_TASK_QUEUE=queue,
-        SNAPMATCH_MODEL_PATH=str(MODEL_PATH),
+        SNAPMATCH_MODEL_REGISTRY=str(REGISTRY),
         # Workers get a free port each from Stack.start_worker; elsewhere no fixed port is taken.
         SNAPMATCH_WORKER_METRICS_PORT="0",
         PYTHONUNBUFFERED="1",

@@ -1,4 +1,4 @@
-"""``python -m tools.model``: build the fp32 model and, optionally, its int8 variant."""
+"""``python -m tools.model``: build one model of the family and, optionally, its int8 variant."""
 
 from __future__ import annotations
 
@@ -7,19 +7,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tools.model.architecture import LITE0
+from tools.model.architecture import FAMILY, LITE0
 from tools.model.build import build
 from tools.model.quantize import quantize, top1_agreement
-
-DEFAULT_OUT = Path("build") / "model" / f"{LITE0.name}.onnx"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.model",
-        description=f"Convert the pretrained {LITE0.title} weights into an ONNX model.",
+        description="Convert the pretrained weights of an EfficientNet-Lite model into ONNX.",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output .onnx path")
+    parser.add_argument(
+        "--family", choices=sorted(FAMILY), default=LITE0.name, help="which model to build"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="output .onnx path")
     parser.add_argument(
         "--int8-out",
         type=Path,
@@ -27,7 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also write the int8 (static QDQ, per-channel) variant here",
     )
     args = parser.parse_args(argv)
-    result = build(args.out)
+    out = args.out or Path("build") / "model" / f"{args.family}.onnx"
+    result = build(out, FAMILY[args.family])
     print(f"wrote {result.path} ({result.size_bytes} bytes, version {result.version})")
     if args.int8_out is not None:
         int8 = quantize(result.path, args.int8_out)

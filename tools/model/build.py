@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from contracts.model_files import ModelSidecar, sidecar_path
+from contracts.model_files import ModelCard, efficientnet_preprocessing, sidecar_path
 from tools.model.architecture import LITE0, EfficientNetLite
 from tools.model.checkpoint import load_weights, weights_path
 from tools.model.graph import INPUT_NAME, OUTPUT_NAME, build_graph
+
+# The family is trained on ImageNet-1k; its class names (contracts/label_sets/imagenet-1k.tsv).
+LABEL_SET = "imagenet-1k"
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,22 @@ def build(out: Path, spec: EfficientNetLite = LITE0) -> BuildResult:
     """Build the model into ``out`` and its sidecar next to it."""
     data = model_bytes(spec)
     distribution = spec.weights.distribution
-    sidecar = ModelSidecar(
+    card = ModelCard(
         name=spec.name,
         version=model_version(data),
-        input=INPUT_NAME,
-        output=OUTPUT_NAME,
-        extra={"source": f"{distribution}=={metadata.version(distribution)}"},
+        precision="fp32",
+        input_size=spec.resolution,
+        num_classes=spec.num_classes,
+        labels=LABEL_SET,
+        preprocessing=efficientnet_preprocessing(
+            input_size=spec.resolution,
+            short_side=spec.resize_short_side,
+            num_classes=spec.num_classes,
+            input_name=INPUT_NAME,
+            output_name=OUTPUT_NAME,
+        ),
+        source=f"{distribution}=={metadata.version(distribution)}",
     )
     write_atomically(out, data)
-    write_atomically(sidecar_path(out), sidecar.to_json().encode())
-    return BuildResult(out, sidecar_path(out), sidecar.version, len(data))
+    write_atomically(sidecar_path(out), card.to_json().encode())
+    return BuildResult(out, sidecar_path(out), card.version, len(data))

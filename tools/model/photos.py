@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from contracts.model_files import Preprocessing
 from worker.inference.preprocess import preprocess
 
 # Calibration and held-out evaluation never share a photo (motorcycle_right is left out: it is
@@ -68,12 +69,13 @@ def crops(image: Image.Image, count: int, rng: np.random.Generator) -> Iterator[
 
 
 def photo_tensors(
-    names: Sequence[str], crops_per_photo: int, seed: int = CALIBRATION_SEED
+    spec: Preprocessing, names: Sequence[str], crops_per_photo: int, seed: int = CALIBRATION_SEED
 ) -> list[Tensor]:
-    """Model inputs for crops of the named photos, through the worker's own preprocessing."""
+    """Inputs of the model ``spec`` describes for crops of the named photos, through the
+    worker's own preprocessing."""
     rng = np.random.default_rng(seed)
     return [
-        preprocess(jpeg)
+        preprocess(jpeg, spec)
         for name in names
         for jpeg in crops(sample_photo(name), crops_per_photo, rng)
     ]

@@ -8,7 +8,6 @@ often the int8 model's top-1 agrees with fp32 come from ``tools.model.photos``.
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import onnxruntime as ort
 from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from contracts.model_files import ModelSidecar, sidecar_path
+from contracts.model_files import ModelCard, sidecar_path
 from tools.model.build import model_version, write_atomically
 from tools.model.photos import (
     CALIBRATION_CROPS_PER_PHOTO,
@@ -73,18 +72,18 @@ def _quantize_static(fp32_path: Path, input_name: str, tensors: list[Tensor], ou
 
 def quantize(fp32_path: Path, out: Path) -> Int8Result:
     """Quantize ``fp32_path`` into ``out`` (+ sidecar) with a per-channel static QDQ model."""
-    fp32 = ModelSidecar.load(fp32_path)
-    tensors = photo_tensors(CALIBRATION_PHOTOS, CALIBRATION_CROPS_PER_PHOTO)
+    fp32 = ModelCard.load(fp32_path)
+    tensors = photo_tensors(fp32.preprocessing, CALIBRATION_PHOTOS, CALIBRATION_CROPS_PER_PHOTO)
     data = _quantize_static(fp32_path, fp32.input, tensors, out)
-    int8 = dataclasses.replace(
-        fp32,
-        version=model_version(data),
-        extra={
-            **fp32.extra,
+    int8 = ModelCard.model_validate(
+        fp32.model_dump()
+        | {
+            "name": f"{fp32.name}-int8",
+            "version": model_version(data),
             "precision": "int8",
             "quantization": "onnxruntime static QDQ, per-channel int8 weights, uint8 activations",
             "calibration": f"{len(tensors)} crops of {len(CALIBRATION_PHOTOS)} scikit-image photos",
-        },
+        }
     )
     write_atomically(sidecar_path(out), int8.to_json().encode())
     return Int8Result(out, int8.version, len(data), len(tensors))
@@ -100,13 +99,24 @@ class Agreement:
         return self.top1_agree / self.images
 
 
-def top1_agreement(fp32_path: Path, int8_path: Path) -> Agreement:
+def holdout_top1(model: Path | bytes, card: ModelCard | None = None) -> np.ndarray:
+    """The model's top-1 class of each held-out photo and crop, through its own
+    preprocessing (so models of different input sizes see the same photos). ``card``
+    defaults to the sidecar of a ``model`` path."""
+    if card is None:
+        assert isinstance(model, Path), "a model given as bytes needs its card"
+        card = ModelCard.load(model)
+    tensors = photo_tensors(
+        card.preprocessing, HOLDOUT_PHOTOS, HOLDOUT_CROPS_PER_PHOTO, seed=HOLDOUT_SEED
+    )
+    source = model if isinstance(model, bytes) else str(model)
+    session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
+    logits = session.run([card.output], {card.input: np.concatenate(tensors)})[0]
+    picks: np.ndarray = np.asarray(logits).argmax(axis=1)
+    return picks
+
+
+def top1_agreement(reference_path: Path, other_path: Path) -> Agreement:
     """How often both models pick the same top-1 class on held-out photos and their crops."""
-    tensors = photo_tensors(HOLDOUT_PHOTOS, HOLDOUT_CROPS_PER_PHOTO, seed=HOLDOUT_SEED)
-    batch = np.concatenate(tensors)
-    picks = []
-    for path in (fp32_path, int8_path):
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
-        picks.append(np.asarray(session.run(None, {name: batch})[0]).argmax(axis=1))
-    return Agreement(images=len(tensors), top1_agree=int((picks[0] == picks[1]).sum()))
+    reference, other = holdout_top1(reference_path), holdout_top1(other_path)
+    return Agreement(images=len(reference), top1_agree=int((reference == other).sum()))

@@ -1,4 +1,9 @@
-"""EfficientNet-Lite0 image classification on onnxruntime (CPU, or CUDA when configured)."""
+"""Image classification with one ONNX model on onnxruntime (CPU, or CUDA when configured).
+
+The model is described by its card (``contracts.model_files.ModelCard``): input size and
+preprocessing, tensor names, classes and the label set naming them. Nothing here assumes a
+particular model.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,10 @@ import numpy as np
 import onnxruntime as ort
 
 from config.settings import ExecutionProvider
-from contracts.model_files import INPUT_SIZE, ModelSidecar
+from contracts.labels import load_label_set
+from contracts.model_files import ModelCard
 from contracts.results import Prediction
-from worker.inference.postprocess import label_for, softmax, top_k
+from worker.inference.postprocess import softmax, top_k
 from worker.inference.preprocess import DEFAULT_MAX_PIXELS, preprocess
 from worker.inference.providers import log_active, provider_chain
 
@@ -41,12 +47,13 @@ def _session_options(intra_op_threads: int) -> Any:
 class Classifier:
     """Decode an image, run the model and return the top-k labelled predictions.
 
-    One instance per process: the session is loaded once and reused for every job.
+    Built once per model and reused for every task that names it (``worker.inference.cache``).
     """
 
     def __init__(
         self,
-        model_path: Path,
+        card: ModelCard,
+        model: bytes | Path,
         *,
         intra_op_threads: int,
         top_k: int = 5,
@@ -58,17 +65,23 @@ class Classifier:
             raise ValueError("intra_op_threads must be >= 0 (0 = onnxruntime default)")
         if top_k < 1:
             raise ValueError("top_k must be >= 1")
-        info = ModelSidecar.load(model_path)
-        self.name = info.name
-        self.version = info.version
+        self.card = card
+        self.name = card.name
+        self.version = card.version
         self.top_k = top_k
         self._max_pixels = max_pixels
         # Told the size of every forward pass (metrics), whoever batched the images.
         self._on_batch = on_batch
-        self._input = info.input
-        self._output = info.output
+        self._labels = load_label_set(card.labels)
+        if len(self._labels.labels) != card.num_classes:
+            raise ValueError(
+                f"{card.name}: label set {card.labels!r} names {len(self._labels.labels)} "
+                f"classes, the model has {card.num_classes}"
+            )
+        self._input = card.input
+        self._output = card.output
         self._session = ort.InferenceSession(
-            str(model_path),
+            model if isinstance(model, bytes) else str(model),
             sess_options=_session_options(intra_op_threads),
             providers=provider_chain(provider, ort.get_available_providers()),
         )
@@ -77,13 +90,19 @@ class Classifier:
         outputs = {o.name for o in self._session.get_outputs()}
         if self._input not in inputs or self._output not in outputs:
             raise ValueError(
-                f"{model_path}: sidecar names {self._input!r}/{self._output!r} do not match "
-                f"the model's inputs {sorted(inputs)} / outputs {sorted(outputs)}"
+                f"{card.name}: its card names {self._input!r}/{self._output!r}, the model has "
+                f"inputs {sorted(inputs)} / outputs {sorted(outputs)}"
             )
+
+    @classmethod
+    def from_file(cls, model_path: Path, **options: Any) -> Classifier:
+        """A built model file and the card beside it (``<file>.json``)."""
+        return cls(ModelCard.load(model_path), model_path, **options)
 
     def warm_up(self) -> None:
         """Run once on zeros so the first real request does not pay for lazy initialisation."""
-        self._run(np.zeros((1, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32))
+        crop = self.card.preprocessing.crop
+        self._run(np.zeros((1, 3, crop.height, crop.width), dtype=np.float32))
 
     def classify(self, data: bytes) -> Classification:
         """Classify encoded image bytes. Raises UndecodableImageError for unusable input."""
@@ -101,11 +120,11 @@ class Classifier:
     # The three steps of ``classify``, apart, so a micro-batcher can run one model call for
     # several images (worker.inference.batching).
     def prepare(self, data: bytes) -> np.ndarray[Any, np.dtype[np.float32]]:
-        """Encoded bytes -> model input of shape [1, 3, 224, 224]."""
-        return preprocess(data, max_pixels=self._max_pixels)
+        """Encoded bytes -> model input of shape [1, 3, H, W] (the card's input size)."""
+        return preprocess(data, self.card.preprocessing, max_pixels=self._max_pixels)
 
     def infer(self, batch: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, Any]:
-        """Model inputs [N, 3, 224, 224] -> logits [N, 1000]."""
+        """Model inputs [N, 3, H, W] -> logits [N, classes]."""
         if self._on_batch is not None:
             self._on_batch(len(batch))
         return self._run(batch)
@@ -113,7 +132,9 @@ class Classifier:
     def rank(self, logits: np.ndarray[Any, Any]) -> list[Prediction]:
         """One image's logits -> its top-k labelled predictions."""
         ranked = top_k(softmax(logits), self.top_k)
-        return [Prediction(class_id=i, label=label_for(i), confidence=p) for i, p in ranked]
+        return [
+            Prediction(class_id=i, label=self._labels.label(i), confidence=p) for i, p in ranked
+        ]
 
     def _run(self, tensor: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, Any]:
         outputs = self._session.run([self._output], {self._input: tensor})

@@ -1,9 +1,11 @@
-"""Turn uploaded image bytes into the EfficientNet-Lite0 input tensor.
+"""Turn uploaded image bytes into a model's input tensor, as its preprocessing record says.
 
-Pipeline: decode (JPEG in draft mode), apply the EXIF orientation, flatten any alpha onto
-white, convert to RGB, resize the short side to 256 (bicubic), centre-crop 224x224 and
-normalise to (pixel - 127) / 128 in NCHW float32. Everything here is a pure function of the
-input bytes so it can be tested without the model.
+Pipeline: decode (JPEG in draft mode), apply the EXIF orientation, flatten any alpha onto the
+record's background, convert to RGB, resize the short side (bicubic), centre-crop and normalise
+to (pixel - mean) / std in NCHW float32. The sizes, mean and std come from the model's own
+``contracts.model_files.Preprocessing`` (Lite0: 256 -> 224, Lite2: 292 -> 260), the same record
+the gateway publishes for on-device inference. Everything here is a pure function of the input
+bytes and that record, so it can be tested without the model.
 """
 
 from __future__ import annotations
@@ -16,14 +18,10 @@ import structlog
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
-from contracts.model_files import INPUT_SIZE
+from contracts.model_files import Preprocessing
 
 logger = structlog.stdlib.get_logger(__name__)
 
-RESIZE_SHORT_SIDE = 256
-MEAN = 127.0
-STD = 128.0
-BACKGROUND = (255, 255, 255)
 # HEIC/HEIF (iPhone photos) decode through the same Image.open as every other format.
 pillow_heif.register_heif_opener()
 
@@ -43,18 +41,23 @@ class ImageTooLargeError(UndecodableImageError):
     """The image declares more pixels than we are willing to decode (decompression bomb)."""
 
 
-def preprocess(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> NDArray[np.float32]:
-    """Decode ``data`` and return the model input: float32, shape [1, 3, 224, 224], C order.
+def preprocess(
+    data: bytes, spec: Preprocessing, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> NDArray[np.float32]:
+    """Decode ``data`` and return the input ``spec`` describes: float32 [1, 3, H, W], C order.
 
     Raises UndecodableImageError (or its subclass ImageTooLargeError) for any input that
     cannot be turned into a picture; the caller treats that as a permanent failure.
     """
-    image = decode_rgb(data, max_pixels=max_pixels)
-    return to_tensor(resize_and_crop(image))
+    image = decode_rgb(data, spec, max_pixels=max_pixels)
+    return to_tensor(resize_and_crop(image, spec), spec)
 
 
-def decode_rgb(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Fully decode ``data`` into an upright RGB image with alpha flattened onto white."""
+def decode_rgb(
+    data: bytes, spec: Preprocessing, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Image.Image:
+    """Fully decode ``data`` into an upright RGB image with alpha flattened onto the record's
+    background."""
     if not data:
         raise UndecodableImageError("empty image")
     try:
@@ -63,10 +66,10 @@ def decode_rgb(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Im
         _check_pixel_count(image.size, max_pixels)
         # JPEG only (a no-op elsewhere): let libjpeg scale down by 1/2, 1/4 or 1/8 while
         # decoding, never below what the resize needs. Several times faster on photos.
-        image.draft("RGB", resized_size(image.size))
+        image.draft("RGB", resized_size(image.size, spec.resize.short_side))
         image.load()  # decode now, inside the try: truncated data raises here
         _exif_upright(image)
-        return to_rgb(image)
+        return to_rgb(image, spec.alpha_background)
     except UndecodableImageError:
         raise
     except Image.DecompressionBombError as exc:
@@ -96,8 +99,8 @@ def _exif_upright(image: Image.Image) -> None:
         logger.debug("ignoring unreadable EXIF orientation", error=str(exc))
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any Pillow mode to RGB, compositing transparency onto a white background."""
+def to_rgb(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    """Convert any Pillow mode to RGB, compositing transparency onto ``background``."""
     if image.mode in _SIXTEEN_BIT_MODES:
         # Pillow clips 16-bit grey to 0..255 on convert; keep the high byte instead.
         high_byte = (np.asarray(image).astype(np.uint16) >> 8).astype(np.uint8)
@@ -107,49 +110,52 @@ def to_rgb(image: Image.Image) -> Image.Image:
     elif image.mode in _ALPHA_MODES and image.mode != "RGBA":
         image = image.convert("RGBA")
     if image.mode == "RGBA":
-        background = Image.new("RGB", image.size, BACKGROUND)
-        background.paste(image, mask=image.getchannel("A"))
-        return background
+        flat = Image.new("RGB", image.size, background)
+        flat.paste(image, mask=image.getchannel("A"))
+        return flat
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def resized_size(size: tuple[int, int]) -> tuple[int, int]:
-    """Size after scaling the short side to 256 (long side truncated, as torchvision does)."""
+def resized_size(size: tuple[int, int], short_side: int) -> tuple[int, int]:
+    """Size after scaling the short side to ``short_side`` (long side floored, as torchvision
+    does)."""
     width, height = size
     short = max(1, min(width, height))
     if width <= height:
-        return RESIZE_SHORT_SIDE, max(RESIZE_SHORT_SIDE, RESIZE_SHORT_SIDE * height // short)
-    return max(RESIZE_SHORT_SIDE, RESIZE_SHORT_SIDE * width // short), RESIZE_SHORT_SIDE
+        return short_side, max(short_side, short_side * height // short)
+    return max(short_side, short_side * width // short), short_side
 
 
-def crop_box(size: tuple[int, int]) -> tuple[float, float, float, float]:
-    """Source-pixel box that becomes the centre 224x224 crop of the 256-short-side resize."""
+def crop_box(size: tuple[int, int], spec: Preprocessing) -> tuple[float, float, float, float]:
+    """Source-pixel box that becomes the centre crop of the resize, both per ``spec``."""
     width, height = size
-    resized_w, resized_h = resized_size(size)
-    left = (resized_w - INPUT_SIZE) // 2
-    top = (resized_h - INPUT_SIZE) // 2
+    resized_w, resized_h = resized_size(size, spec.resize.short_side)
+    crop_w, crop_h = spec.crop.width, spec.crop.height
+    left = (resized_w - crop_w) // 2
+    top = (resized_h - crop_h) // 2
     sx, sy = width / resized_w, height / resized_h
-    return left * sx, top * sy, (left + INPUT_SIZE) * sx, (top + INPUT_SIZE) * sy
+    return left * sx, top * sy, (left + crop_w) * sx, (top + crop_h) * sy
 
 
-def resize_and_crop(image: Image.Image) -> Image.Image:
-    """Resize short side to 256 and centre-crop 224 in one resampling pass.
+def resize_and_crop(image: Image.Image, spec: Preprocessing) -> Image.Image:
+    """Resize the short side and centre-crop in one resampling pass.
 
     Resampling only the crop's source box gives the same pixels as resize-then-crop (Pillow
     still reads filter support from outside the box) without materialising the full resize,
     which for a 1x10000 strip would be a 256x2.56M image.
     """
-    size = (INPUT_SIZE, INPUT_SIZE)
-    return image.resize(size, Image.Resampling.BICUBIC, box=crop_box(image.size))
+    size = (spec.crop.width, spec.crop.height)
+    return image.resize(size, Image.Resampling.BICUBIC, box=crop_box(image.size, spec))
 
 
-def to_tensor(image: Image.Image) -> NDArray[np.float32]:
-    """HWC uint8 RGB -> NCHW float32 normalised to (x - 127) / 128 (exact in float32)."""
+def to_tensor(image: Image.Image, spec: Preprocessing) -> NDArray[np.float32]:
+    """HWC uint8 RGB -> NCHW float32 normalised to (x - mean) / std per channel."""
     pixels = np.asarray(image, dtype=np.uint8)
-    if pixels.shape != (INPUT_SIZE, INPUT_SIZE, 3):
-        raise ValueError(f"expected a {INPUT_SIZE}x{INPUT_SIZE} RGB image, got {pixels.shape}")
-    tensor = np.empty((1, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
+    height, width = spec.crop.height, spec.crop.width
+    if pixels.shape != (height, width, 3):
+        raise ValueError(f"expected a {width}x{height} RGB image, got {pixels.shape}")
+    tensor = np.empty((1, 3, height, width), dtype=np.float32)
     tensor[0] = pixels.transpose(2, 0, 1)
-    tensor -= MEAN
-    tensor /= STD
+    tensor -= np.asarray(spec.normalize.mean, dtype=np.float32).reshape(3, 1, 1)
+    tensor /= np.asarray(spec.normalize.std, dtype=np.float32).reshape(3, 1, 1)
     return tensor

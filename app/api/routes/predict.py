@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 
-from app.api.deps import SettingsDep, SubmitterDep, UploadingUser
+from app.api.deps import ModelsDep, SettingsDep, SubmitterDep, UploadingUser
 from app.api.openapi import error_responses
 from app.api.schemas import TaskAccepted
 from app.tasks.image_check import inspect_image
@@ -18,12 +18,20 @@ _ERRORS = error_responses(
         401: "Missing or invalid Firebase ID token (or App Check token, when required).",
         413: "Body, file, form field or image dimensions over the limit.",
         415: "Not a JPEG, PNG, WebP or HEIC/HEIF image.",
-        422: "Empty or corrupt image, no `image` file part, malformed form, or an "
-        "`Idempotency-Key` already used with a different photo.",
+        422: "Empty or corrupt image, no `image` file part, malformed form, a `model` the "
+        "server does not serve (`unknown_model`), or an `Idempotency-Key` already used with a "
+        "different photo or model.",
         429: "Too many uploads by this user; retry after `Retry-After` seconds.",
-        503: "Broker, result store or token verification unavailable, or the task queue is "
-        "full (`queue_full`); retry after `Retry-After` seconds.",
-    }
+        503: "Broker, result store or token verification unavailable, the task queue is "
+        "full (`queue_full`), or the default model unavailable; retry after `Retry-After` "
+        "seconds.",
+    },
+    {
+        422: (
+            "unknown_model",
+            "no model named 'resnet-9000'; choose one of efficientnet-lite0, efficientnet-lite2",
+        )
+    },
 )
 
 _IDEMPOTENCY_KEY = Header(
@@ -62,6 +70,7 @@ async def create_prediction(
     user: UploadingUser,
     settings: SettingsDep,
     submitter: SubmitterDep,
+    models: ModelsDep,
     idempotency_key: Annotated[str | None, _IDEMPOTENCY_KEY] = None,
 ) -> TaskAccepted:
     # Read only now: authentication and the rate limit have passed.
@@ -70,8 +79,14 @@ async def create_prediction(
         max_bytes=settings.max_upload_bytes,
         max_field_bytes=settings.max_form_field_bytes,
     )
+    model = models.for_upload(upload.model)  # 422 unknown_model: nothing is queued
     info = inspect_image(upload.image, max_pixels=settings.max_image_pixels)
-    photo = Photo(data=upload.image, content_type=info.content_type, fcm_token=upload.fcm_token)
+    photo = Photo(
+        data=upload.image,
+        content_type=info.content_type,
+        fcm_token=upload.fcm_token,
+        model=model.name,
+    )
     submission = await submitter.submit(photo, owner_uid=user.uid, idempotency_key=idempotency_key)
     result_url = str(request.url_for("get_result", task_id=submission.task_id).path)
     response.headers["Location"] = result_url

@@ -28,15 +28,22 @@ PROJECT = "demo-snapmatch"
 # --- revocation and disabled users, against the Auth Emulator --------------------------------
 
 
+REVOCATION_WINDOW_SECONDS = 3.0
+
+
 @pytest.fixture(scope="module")
 def revocation_stack(
     built_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """A gateway that checks revocation (as production does by default)."""
+    """A gateway that checks revocation (as production does by default), trusting a verified
+    token for a short window."""
     stack = Stack(
         queue=f"tasks-{uuid.uuid4().hex[:8]}",
         log_dir=tmp_path_factory.mktemp("revocation"),
-        env_overrides={"SNAPMATCH_AUTH_CHECK_REVOKED": "true"},
+        env_overrides={
+            "SNAPMATCH_AUTH_CHECK_REVOKED": "true",
+            "SNAPMATCH_AUTH_REVOCATION_CACHE_SECONDS": str(REVOCATION_WINDOW_SECONDS),
+        },
     )
     stack.start_gateway()
     yield stack
@@ -48,7 +55,20 @@ def _poll_unknown_task(base_url: str, token: str) -> httpx.Response:
     return httpx.get(f"{base_url}/result/{uuid.uuid4()}", headers=auth(token), timeout=30)
 
 
-def test_a_revoked_token_is_refused(revocation_stack: Stack) -> None:
+def _refused_within_the_window(base_url: str, token: str, changed_at: float) -> httpx.Response:
+    """Poll until the gateway refuses ``token``; fails unless that happens within the
+    revocation window (plus a second for the request itself) after ``changed_at``."""
+    while True:
+        response = _poll_unknown_task(base_url, token)
+        if response.status_code != 404:
+            return response
+        assert time.monotonic() - changed_at < REVOCATION_WINDOW_SECONDS + 1, (
+            "the change was not noticed within the revocation window"
+        )
+        time.sleep(0.2)
+
+
+def test_a_revoked_token_is_refused_within_the_revocation_window(revocation_stack: Stack) -> None:
     user = sign_up(unique_email())
     assert _poll_unknown_task(revocation_stack.base_url, user.id_token).status_code == 404
     # Firebase compares in whole seconds: revoke once the token's second has passed.
@@ -56,8 +76,9 @@ def test_a_revoked_token_is_refused(revocation_stack: Stack) -> None:
     while time.time() < issued_at + 1.1:
         time.sleep(0.1)
     revoke_tokens(user.uid)
+    revoked_at = time.monotonic()
 
-    response = _poll_unknown_task(revocation_stack.base_url, user.id_token)
+    response = _refused_within_the_window(revocation_stack.base_url, user.id_token, revoked_at)
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "token_revoked"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -74,6 +95,18 @@ def test_a_disabled_user_is_refused(revocation_stack: Stack, stack: Stack) -> No
     assert response.json()["error"] == "user_disabled"
     # Without revocation checks (the default outside production) the signature alone counts.
     assert _poll_unknown_task(stack.base_url, user.id_token).status_code == 404
+
+
+def test_a_user_disabled_after_signing_in_is_refused_within_the_revocation_window(
+    revocation_stack: Stack,
+) -> None:
+    user = sign_up(unique_email())
+    assert _poll_unknown_task(revocation_stack.base_url, user.id_token).status_code == 404
+    set_disabled(user.uid)
+    disabled_at = time.monotonic()
+    response = _refused_within_the_window(revocation_stack.base_url, user.id_token, disabled_at)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "user_disabled"
 
 
 # --- the production path, in-process, with Google's keys served locally ----------------------

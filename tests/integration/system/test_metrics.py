@@ -71,16 +71,19 @@ def test_gateway_and_worker_metrics_follow_real_requests(
     def worker_increase(name: str, /, **labels: str) -> float:
         return value(worker_after, name, **labels) - value(worker_before, name, **labels)
 
-    assert worker_increase("snapmatch_worker_tasks_total", status="done") == 1
-    assert worker_increase("snapmatch_worker_inference_seconds_count") == 1
-    assert worker_increase("snapmatch_worker_preprocess_seconds_count") == 1
+    model = result["model"]
+    by_model = {"model": model["name"]}
+    assert worker_increase("snapmatch_worker_tasks_total", status="done", **by_model) == 1
+    assert worker_increase("snapmatch_worker_inference_seconds_count", **by_model) == 1
+    assert worker_increase("snapmatch_worker_preprocess_seconds_count", **by_model) == 1
     assert worker_increase("snapmatch_worker_queue_wait_seconds_count") == 1
     assert worker_increase("snapmatch_worker_batch_size_count") == 1
-    assert worker_increase("snapmatch_worker_inference_seconds_sum") == pytest.approx(
+    assert worker_increase("snapmatch_worker_inference_seconds_sum", **by_model) == pytest.approx(
         result["timings"]["inference_ms"] / 1000, abs=1e-6
     )
-    model = result["model"]
-    assert value(worker_after, "snapmatch_worker_model_info", **model) == 1
+    loaded = {"model": model["name"], "version": model["version"]}
+    assert value(worker_after, "snapmatch_worker_model_loaded", **loaded) == 1
+    assert worker_increase("snapmatch_worker_model_requests_total", cache="hit", **by_model) == 1
     assert "process_resident_memory_bytes" in names(worker_after)
 
 

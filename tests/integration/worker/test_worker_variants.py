@@ -1,30 +1,23 @@
 """Workers configured for speed, through HTTP with the real services: the int8 model, CUDA
 asked for on a host without it (falls back to CPU and says so), and micro-batching."""
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
+from contracts.model_registry import read_manifest
 from tests.support.client import poll, upload
 from tests.support.imagenet import CAT_CLASSES, COFFEE_CLASSES
-from tools.devstack import MODEL_PATH, Stack, stored_attempts
+from tools.devstack import Stack, stored_attempts
 from tools.devstack.emulator import SignedInUser
 
-INT8_MODEL = MODEL_PATH.with_name("efficientnet-lite0-int8.onnx")
+INT8 = "efficientnet-lite0-int8"
 
 
-@pytest.fixture(scope="module")
-def int8_model() -> Path:
-    if not INT8_MODEL.is_file():
-        pytest.fail(f"{INT8_MODEL} is missing: run `make model` (make test builds it)")
-    return INT8_MODEL
-
-
-def _classify_all(stack: Stack, user: SignedInUser, photos: list[bytes]) -> list[dict[str, object]]:
+def _classify_all(
+    stack: Stack, user: SignedInUser, photos: list[bytes], *, model: str | None = None
+) -> list[dict[str, object]]:
     def one(jpeg: bytes) -> dict[str, object]:
-        response = upload(stack.base_url, user.id_token, jpeg)
+        response = upload(stack.base_url, user.id_token, jpeg, model=model)
         assert response.status_code == 202, response.text
         return poll(stack.base_url, user.id_token, response.json()["task_id"], timeout=120)
 
@@ -40,22 +33,22 @@ def _top3(result: dict[str, object]) -> set[int]:
 
 def test_an_int8_worker_asked_for_cuda_runs_on_cpu_and_recognises_photos(
     private_stack: Stack,
-    int8_model: Path,
+    built_model: Path,
     user: SignedInUser,
     coffee_jpeg: bytes,
     cat_jpeg: bytes,
 ) -> None:
     worker = private_stack.start_worker(
-        SNAPMATCH_MODEL_PATH=str(int8_model), SNAPMATCH_WORKER_EXECUTION_PROVIDER="cuda"
+        SNAPMATCH_DEFAULT_MODEL=INT8, SNAPMATCH_WORKER_EXECUTION_PROVIDER="cuda"
     )
-    coffee, cat = _classify_all(private_stack, user, [coffee_jpeg, cat_jpeg])
+    coffee, cat = _classify_all(private_stack, user, [coffee_jpeg, cat_jpeg], model=INT8)
 
     assert coffee["status"] == cat["status"] == "done"
     assert _top3(coffee) & COFFEE_CLASSES
     assert _top3(cat) & CAT_CLASSES
-    sidecar = json.loads(int8_model.with_name(int8_model.name + ".json").read_text())
-    assert sidecar["precision"] == "int8"
-    assert coffee["model"] == {"name": "efficientnet-lite0", "version": sidecar["version"]}
+    entry = read_manifest(built_model).models[INT8]
+    assert entry.precision == "int8"
+    assert coffee["model"] == {"name": INT8, "version": entry.version}
     log = worker.log()
     assert "'cuda' requested" in log and "running on CPU" in log
 

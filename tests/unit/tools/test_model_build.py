@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tools.model.architecture import LITE0
+from tools.model.architecture import FAMILY, LITE0, EfficientNetLite
 from tools.model.checkpoint import (
     RestrictedUnpickler,
     UnsafePickleError,
@@ -270,3 +270,14 @@ def test_lite0_has_16_blocks_and_9_residuals() -> None:
     assert len(blocks) == 16
     assert sum(b.has_skip for b in blocks) == 9
     assert blocks[-1].out_channels == 320
+
+
+@pytest.mark.parametrize("spec", list(FAMILY.values()), ids=list(FAMILY))
+def test_each_family_member_uses_every_tensor_of_its_weights(spec: EfficientNetLite) -> None:
+    state = load_weights(weights_path(spec.weights))
+    blocks = spec.blocks()
+    assert {f"_blocks.{i}._project_conv.weight" for i in range(len(blocks))} <= state.keys()
+    assert f"_blocks.{len(blocks)}._project_conv.weight" not in state
+    for block in blocks:
+        weight = state[f"{block.prefix}._project_conv.weight"]
+        assert weight.shape[:2] == (block.out_channels, block.in_channels * block.expand)

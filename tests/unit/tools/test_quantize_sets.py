@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from contracts.model_files import efficientnet_preprocessing
 from tools.model.photos import (
     CALIBRATION_PHOTOS,
     HOLDOUT_PHOTOS,
@@ -23,9 +24,10 @@ def test_every_photo_ships_with_scikit_image() -> None:
 
 
 def test_crops_are_model_inputs_and_reproducible() -> None:
-    first = photo_tensors(HOLDOUT_PHOTOS[:1], 3, seed=7)
-    again = photo_tensors(HOLDOUT_PHOTOS[:1], 3, seed=7)
+    spec = efficientnet_preprocessing(input_size=260, short_side=292, num_classes=1000)
+    first = photo_tensors(spec, HOLDOUT_PHOTOS[:1], 3, seed=7)
+    again = photo_tensors(spec, HOLDOUT_PHOTOS[:1], 3, seed=7)
     assert len(first) == 3
-    assert all(t.shape == (1, 3, 224, 224) and t.dtype == np.float32 for t in first)
+    assert all(t.shape == (1, 3, 260, 260) and t.dtype == np.float32 for t in first)
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     assert not np.array_equal(first[1], first[2])

@@ -1,5 +1,7 @@
 """The worker's per-message logic, with an in-memory store and a scripted classifier."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -7,9 +9,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from contracts.results import FailureCode, Prediction, TaskRecord, TaskStatus
 from contracts.task_pb2 import TaskMessage
+from tests.support.tiny_models import model_entry
+from worker.inference.cache import ModelUnavailableError
 from worker.inference.classifier import Classification
 from worker.inference.preprocess import UndecodableImageError
-from worker.processor import Delivery, Outcome, TaskProcessor
+from worker.inference.registry import UnknownModelError
+from worker.processor import Delivery, ImageClassifier, Outcome, TaskProcessor
 
 
 class ScriptedClassifier:
@@ -29,6 +34,28 @@ class ScriptedClassifier:
             preprocess_ms=3.0,
             inference_ms=4.0,
         )
+
+
+class OneModel:
+    """A ModelProvider serving one classifier, under its name and as the default; or, with
+    ``unavailable``, failing to load it."""
+
+    def __init__(self, classifier: ImageClassifier, *, unavailable: str | None = None) -> None:
+        self.classifier = classifier
+        self.unavailable = unavailable
+        self.requested: list[str] = []
+
+    @contextmanager
+    def lease(self, requested: str) -> Iterator[ImageClassifier]:
+        self.requested.append(requested)
+        name = self.classifier.name
+        if requested not in ("", name):
+            raise UnknownModelError(requested, [name])
+        if self.unavailable is not None:
+            raise ModelUnavailableError(
+                model_entry(name, self.classifier.version), self.unavailable
+            )
+        yield self.classifier
 
 
 class MemoryStore:
@@ -63,7 +90,7 @@ LIMIT = 5  # deliveries 0..5 happen; the sixth return dead-letters the message
 
 
 def _processor(classifier: ScriptedClassifier, store: MemoryStore) -> TaskProcessor:
-    return TaskProcessor(classifier, store, delivery_limit=LIMIT)
+    return TaskProcessor(OneModel(classifier), store, delivery_limit=LIMIT)
 
 
 def test_a_task_is_classified_and_stored_as_done() -> None:
@@ -194,6 +221,31 @@ def test_an_unknown_model_fails() -> None:
     _processor(ScriptedClassifier(), store).handle(Delivery(_message(model="resnet-9000"), 0))
     record = store.records["t-1"]
     assert record.error is not None and record.error.code is FailureCode.UNKNOWN_MODEL
+    assert "resnet-9000" in record.error.message and record.model is None
+
+
+def test_the_task_runs_the_model_it_names_and_the_result_names_its_version() -> None:
+    store, models = MemoryStore(), OneModel(ScriptedClassifier())
+    TaskProcessor(models, store, delivery_limit=LIMIT).handle(
+        Delivery(_message(model="efficientnet-lite0"), 0)
+    )
+    assert models.requested == ["efficientnet-lite0"]
+    record = store.records["t-1"]
+    assert record.model is not None
+    assert (record.model.name, record.model.version) == ("efficientnet-lite0", "0123456789ab")
+
+
+def test_a_model_that_cannot_load_fails_its_task_with_a_clear_code() -> None:
+    store, classifier = MemoryStore(), ScriptedClassifier()
+    models = OneModel(classifier, unavailable="onnxruntime: protobuf parsing failed")
+    outcome = TaskProcessor(models, store, delivery_limit=LIMIT).handle(Delivery(_message(), 0))
+    assert outcome is Outcome.STORED
+    record = store.records["t-1"]
+    assert record.status is TaskStatus.FAILED
+    assert record.error is not None and record.error.code is FailureCode.MODEL_UNAVAILABLE
+    assert "protobuf parsing failed" in record.error.message
+    assert record.model is not None and record.model.version == "0123456789ab"
+    assert classifier.calls == 0
 
 
 @pytest.mark.parametrize(

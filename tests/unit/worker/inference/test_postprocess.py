@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from worker.inference.postprocess import label_for, softmax, top_k
+from worker.inference.postprocess import softmax, top_k
 
 
 def test_softmax_matches_hand_computed_values() -> None:
@@ -56,16 +56,3 @@ def test_top_k_rejects_bad_arguments() -> None:
         top_k([0.5, 0.5], -1)
     with pytest.raises(ValueError):
         top_k([[0.5, 0.5]], 1)
-
-
-def test_label_for_espresso_and_other_known_classes() -> None:
-    assert "espresso" in label_for(967).lower()
-    assert "cup" in label_for(968).lower()
-    assert label_for(0) == "tench"
-
-
-def test_label_for_rejects_out_of_range_ids() -> None:
-    with pytest.raises(ValueError):
-        label_for(1000)
-    with pytest.raises(ValueError):
-        label_for(-1)

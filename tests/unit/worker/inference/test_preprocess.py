@@ -8,12 +8,18 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from worker.inference.preprocess import (
-    ImageTooLargeError,
-    UndecodableImageError,
-    preprocess,
-    resized_size,
-)
+from contracts.model_files import Preprocessing, efficientnet_preprocessing
+from worker.inference import preprocess as pipeline
+from worker.inference.preprocess import ImageTooLargeError, UndecodableImageError, resized_size
+
+# EfficientNet-Lite0's record (256 -> 224, (x - 127) / 128); Lite2's below.
+LITE0 = efficientnet_preprocessing(input_size=224, short_side=256, num_classes=1000)
+LITE2 = efficientnet_preprocessing(input_size=260, short_side=292, num_classes=1000)
+
+
+def preprocess(data: bytes, spec: Preprocessing = LITE0, **kwargs: int) -> np.ndarray:
+    return pipeline.preprocess(data, spec, **kwargs)
+
 
 WHITE = (255 - 127) / 128  # exactly 0.9921875 in float32
 
@@ -83,10 +89,28 @@ def test_resize_keeps_aspect_and_centres_the_crop() -> None:
     assert np.all(blue[:, 116:] == np.float32(WHITE))
 
 
-def test_resized_size_scales_short_side_to_256() -> None:
-    assert resized_size((1000, 500)) == (512, 256)
-    assert resized_size((300, 400)) == (256, 341)
-    assert resized_size((100, 100)) == (256, 256)
+def test_resized_size_scales_short_side_to_the_records_size() -> None:
+    assert resized_size((1000, 500), 256) == (512, 256)
+    assert resized_size((300, 400), 256) == (256, 341)
+    assert resized_size((100, 100), 256) == (256, 256)
+    assert resized_size((300, 400), 292) == (292, 389)
+
+
+def test_a_larger_model_gets_its_own_input_size_and_crop() -> None:
+    pixels = random_rgb(300, 400, seed=5)
+    out = preprocess(encode(Image.fromarray(pixels)), LITE2)
+    assert out.shape == (1, 3, 260, 260)
+    # 300x400 -> 292x389 (a downscale), centre crop 260: the crop's mean is close to the
+    # source's mean over the same region.
+    assert abs(float(out.mean()) - float(normalised(pixels).mean())) < 0.05
+
+
+def test_mean_and_std_come_from_the_record() -> None:
+    spec = LITE0.model_copy(
+        update={"normalize": LITE0.normalize.model_copy(update={"mean": (0.0, 100.0, 200.0)})}
+    )
+    out = preprocess(encode(Image.new("RGB", (300, 300), (128, 128, 128))), spec)
+    assert [float(out[0, c, 0, 0]) for c in range(3)] == [1.0, 28 / 128, -72 / 128]
 
 
 def test_fully_transparent_rgba_becomes_white() -> None:
