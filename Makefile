@@ -123,3 +123,13 @@ postman: ## run the Postman collection with newman against a running `make run` 
 	scripts/newman.sh run docs/postman/snapmatch.postman_collection.json \
 		--environment docs/postman/snapmatch.postman_environment.json \
 		--working-dir docs/postman/files --env-var baseUrl=$(BASE_URL)
+
+# --- Failover drills ------------------------------------------------------------------------
+DRILL_ARGS ?=
+.PHONY: drill-cluster drill-redis
+drill-cluster: $(VENV)/.installed $(MODEL) tools services emulator ## 3-node RabbitMQ cluster on loopback loses its queue leader under load (DRILL_ARGS); prints the loss table
+	$(PY) -m tools.drill cluster $(DRILL_ARGS)
+
+drill-redis: $(VENV)/.installed $(MODEL) tools services emulator ## Redis primary SIGKILLed under load, Sentinel fails over (DRILL_ARGS); prints the loss table
+	scripts/ensure-services.sh snapmatch-chaos >/dev/null
+	$(PY) -m tools.drill redis $(DRILL_ARGS)

@@ -6,12 +6,23 @@ step. One flat class on purpose, longer than most modules: every knob of both pr
 place, in the order of that table.
 """
 
+import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AmqpDsn, Field, MariaDBDsn, RedisDsn, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AmqpDsn,
+    BeforeValidator,
+    Field,
+    MariaDBDsn,
+    RedisDsn,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +46,28 @@ class ExecutionProvider(StrEnum):
 
     CPU = "cpu"
     CUDA = "cuda"  # needs the `gpu` extra (onnxruntime-gpu); falls back to CPU when unavailable
+
+
+def _split_list(value: object) -> object:
+    """A list setting from the environment: a JSON list, or items separated by commas."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+def _host_port(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port")
+    return value
+
+
+# Lists an operator writes in one environment variable: `a,b,c` or `["a", "b", "c"]`.
+_ListFromEnv = BeforeValidator(_split_list)
+HostPort = Annotated[str, AfterValidator(_host_port)]
 
 
 class Settings(BaseSettings):
@@ -73,6 +106,12 @@ class Settings(BaseSettings):
         AmqpDsn("amqp://snapmatch:snapmatch@127.0.0.1:5672/snapmatch"),
         description="RabbitMQ URL including user, password and vhost.",
     )
+    amqp_urls: Annotated[list[AmqpDsn], NoDecode, _ListFromEnv] = Field(
+        default_factory=list,
+        description="The nodes of a RabbitMQ cluster, comma-separated (or a JSON list); when "
+        "set, replaces `amqp_url`. Gateway and workers use the first that answers and move to "
+        "the next when its connection is lost.",
+    )
     task_queue: str = Field("tasks", description="Durable quorum queue that carries the jobs.")
     queue_delivery_limit: int = Field(
         5,
@@ -102,6 +141,29 @@ class Settings(BaseSettings):
     # --- Redis ------------------------------------------------------------------------------
     redis_url: RedisDsn = Field(
         RedisDsn("redis://127.0.0.1:6379/0"), description="Redis URL of the result store."
+    )
+    redis_sentinels: Annotated[list[HostPort], NoDecode, _ListFromEnv] = Field(
+        default_factory=list,
+        description="Redis Sentinels as host:port, comma-separated; when set, every client asks "
+        "them for the primary of `redis_sentinel_service` (the host and port of `redis_url` "
+        "are ignored, its password and database still apply).",
+    )
+    redis_sentinel_service: str = Field(
+        "mymaster", description="The name the Sentinels monitor the result store's primary under."
+    )
+    redis_sentinel_password: SecretStr | None = Field(
+        None, description="Password of the Sentinels themselves (unset: they need none)."
+    )
+    redis_min_replica_acks: int = Field(
+        0,
+        ge=0,
+        description="Replicas that must confirm a result (Redis `WAIT`) before the worker acks "
+        "its task; 0 = off (a single Redis). Until they do, the task stays unacked.",
+    )
+    redis_replica_ack_timeout_ms: int = Field(
+        1000,
+        ge=1,
+        description="How long one `WAIT` for the replicas may block before the worker retries.",
     )
     result_ttl_seconds: int = Field(
         300, ge=1, description="Lifetime of a finished (done or failed) result in Redis."
@@ -316,6 +378,18 @@ class Settings(BaseSettings):
         description='Origins allowed by CORS, as a JSON list (`["https://app.example"]`); '
         "empty: no CORS headers.",
     )
+
+    @property
+    def broker_urls(self) -> list[str]:
+        """The RabbitMQ nodes to connect to, in the order to try them."""
+        return [str(url) for url in self.amqp_urls] or [str(self.amqp_url)]
+
+    @property
+    def redis_sentinel_addresses(self) -> list[tuple[str, int]]:
+        return [
+            (host.strip("[]"), int(port))
+            for host, _, port in (address.rpartition(":") for address in self.redis_sentinels)
+        ]
 
     @property
     def check_revoked(self) -> bool:

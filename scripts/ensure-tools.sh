@@ -9,8 +9,9 @@ set -euo pipefail
 # connector (no Linux wheel on PyPI). prometheus: its promtool checks and unit-tests the alert
 # rules in deploy/prometheus/ (the package's own server is disabled on systemd hosts).
 # chromium: the browser tests/e2e drives through Playwright (a browser download by Playwright
-# itself is not possible offline).
-PACKAGES=(chromium docker-compose libmariadb-dev prometheus)
+# itself is not possible offline). redis-sentinel: the Redis failover drill and its tests run
+# private sentinels on free loopback ports.
+PACKAGES=(chromium docker-compose libmariadb-dev prometheus redis-sentinel)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

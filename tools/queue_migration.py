@@ -33,7 +33,8 @@ def migrate(settings: Settings) -> int:
     """Return how many waiting tasks were carried over (0 also when nothing had to change)."""
     task_queue = task_topology(settings).task_queue
     queue, arguments = task_queue.name, task_queue.arguments
-    connection = pika.BlockingConnection(pika.URLParameters(str(settings.amqp_url)))
+    # Any node of a cluster will do: pika tries them in order.
+    connection = pika.BlockingConnection([pika.URLParameters(url) for url in settings.broker_urls])
     try:
         try:
             connection.channel().queue_declare(queue, durable=True, arguments=arguments)

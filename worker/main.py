@@ -12,6 +12,7 @@ from types import FrameType
 import structlog
 
 from config import Settings, get_settings
+from config.brokers import BrokerAddresses
 from config.structured_logging import configure_logging
 from config.tracing import add_trace_ids, configure_tracing
 from contracts.model_registry import ManifestReader, ModelEntry, RegistryError
@@ -60,7 +61,9 @@ def main() -> int:
             observers=_observers(settings, metrics, cleanup),
         )
         consumer = ReconnectingConsumer(
-            TaskConsumer(settings, processor), queue=settings.task_queue
+            TaskConsumer(settings, processor),
+            queue=settings.task_queue,
+            addresses=BrokerAddresses(settings.broker_urls),
         )
         _stop_on_signals(consumer)
         try:

@@ -167,6 +167,10 @@ class CountedResultStore:
         with self._errors.count_exceptions(RedisError):
             self._store.put(record)
 
+    def ensure_replicated(self, record: TaskRecord) -> None:
+        with self._errors.count_exceptions(RedisError):  # a replica wait that timed out too
+            self._store.ensure_replicated(record)
+
 
 def serve_metrics(
     metrics: WorkerMetrics, *, host: str, port: int

@@ -53,6 +53,9 @@ class ResultStore(Protocol):
 
     def put(self, record: TaskRecord) -> None: ...
 
+    def ensure_replicated(self, record: TaskRecord) -> None:
+        """Make a record found already stored as safe as one ``put`` now."""
+
 
 class TaskObserver(Protocol):
     """Told about the work as it happens (metrics, push notifications). Observers must not
@@ -113,7 +116,8 @@ class TaskProcessor:
     def _handle_task(self, task: TaskMessage, delivery: Delivery) -> Outcome:
         existing = self._store.get(task.task_id)
         if existing is not None and existing.is_terminal:
-            logger.info("task already has a result; acknowledging the redelivery")
+            self._store.ensure_replicated(existing)
+            logger.info("task already has a result; acknowledging its message")
             return Outcome.ALREADY_DONE
 
         attempt = delivery.delivery_count + 1
@@ -156,6 +160,7 @@ class TaskProcessor:
             return Outcome.DROPPED
         existing = self._store.get(task.task_id)
         if existing is not None and existing.is_terminal:
+            self._store.ensure_replicated(existing)
             return Outcome.ALREADY_DONE
         attempts = self._delivery_limit + 1
         record = self._failed(

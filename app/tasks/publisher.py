@@ -1,27 +1,23 @@
-"""Publishing tasks to RabbitMQ with publisher confirms over one robust connection."""
+"""Publishing tasks to RabbitMQ with publisher confirms."""
 
 import asyncio
-import contextlib
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
-from aio_pika.exceptions import AMQPError, ChannelPreconditionFailed, DeliveryError, PublishError
+from aio_pika.abc import AbstractChannel
+from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 from pamqp.commands import Basic
 
 from app.core.metrics import GatewayMetrics
+from app.tasks.broker_connection import BrokerConnection
 from config import Settings
-from contracts.queue import (
-    TASK_CONTENT_TYPE,
-    TASK_MESSAGE_TYPE,
-    queue_mismatch_hint,
-    task_topology,
-)
+from contracts.queue import TASK_CONTENT_TYPE, TASK_MESSAGE_TYPE, task_topology
 
 logger = structlog.stdlib.get_logger(__name__)
 
-_RECONNECT_INTERVAL_SECONDS = 2.0
 _QUEUE_COUNTS_TIMEOUT_SECONDS = 2.0
+# A task message beyond its photo: ids, content type, timestamps (protobuf), generously.
+_MESSAGE_OVERHEAD_BYTES = 64 * 1024
 
 
 class BrokerUnavailableError(Exception):
@@ -29,55 +25,24 @@ class BrokerUnavailableError(Exception):
 
 
 class QueueFullError(BrokerUnavailableError):
-    """The broker nacked the message: the task queue is at its length or size bound."""
+    """The broker nacked the message and the task queue is at its length or size bound."""
 
 
 class TaskPublisher:
-    """Connects in the background and keeps reconnecting, so the gateway starts (and reports
-    not-ready) even while RabbitMQ is down, and recovers on its own when it returns."""
+    """Publishes each task and waits for the broker's confirm, over ``BrokerConnection``:
+    while no node answers, publishes fail at once (503) and ``is_ready`` is false; a publish
+    caught by a lost connection answers 503, never a 202 the broker did not confirm."""
 
     def __init__(self, settings: Settings, metrics: GatewayMetrics | None = None) -> None:
         self._settings = settings
         self._metrics = metrics or GatewayMetrics()
-        self._connection: AbstractRobustConnection | None = None
-        self._channel: AbstractRobustChannel | None = None
-        self._connector: asyncio.Task[None] | None = None
+        self._broker = BrokerConnection(settings, prepare=self._declare_topology)
 
     async def start(self, *, wait_seconds: float = 2.0) -> None:
         """Start connecting; wait a little so a healthy broker is ready before traffic."""
-        self._connector = asyncio.create_task(self._connect_until_done(), name="amqp-connect")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._connector), wait_seconds)
+        await self._broker.start(wait_seconds=wait_seconds)
 
-    async def _connect_until_done(self) -> None:
-        while True:
-            try:
-                connection = await aio_pika.connect_robust(
-                    str(self._settings.amqp_url),
-                    client_properties={"connection_name": "snapmatch-gateway"},
-                    reconnect_interval=_RECONNECT_INTERVAL_SECONDS,
-                )
-                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-                assert isinstance(channel, AbstractRobustChannel)
-                await self._declare_topology(channel)
-            except ChannelPreconditionFailed:
-                logger.error(queue_mismatch_hint(self._settings.task_queue))
-                await connection.close()
-                await asyncio.sleep(_RECONNECT_INTERVAL_SECONDS * 5)
-                continue
-            except (AMQPError, OSError, ConnectionError) as exc:
-                logger.warning(
-                    "RabbitMQ not reachable; retrying",
-                    error=str(exc),
-                    retry_in_s=_RECONNECT_INTERVAL_SECONDS,
-                )
-                await asyncio.sleep(_RECONNECT_INTERVAL_SECONDS)
-                continue
-            self._connection, self._channel = connection, channel
-            logger.info("connected to RabbitMQ", queue=self._settings.task_queue)
-            return
-
-    async def _declare_topology(self, channel: AbstractRobustChannel) -> None:
+    async def _declare_topology(self, channel: AbstractChannel) -> None:
         """The task queue and its dead-letter side (``contracts.queue``), declared here too
         so that no dead letter is dropped before the first worker has started."""
         topology = task_topology(self._settings)
@@ -94,14 +59,7 @@ class TaskPublisher:
 
     @property
     def is_ready(self) -> bool:
-        channel = self._channel
-        connection = self._connection
-        return (
-            connection is not None
-            and channel is not None
-            and connection.connected.is_set()
-            and not channel.is_closed
-        )
+        return self._broker.is_ready
 
     async def publish(self, body: bytes, *, task_id: str) -> None:
         """Return only once the broker has confirmed the persistent message."""
@@ -109,7 +67,7 @@ class TaskPublisher:
             await self._publish(body, task_id=task_id)
 
     async def _publish(self, body: bytes, *, task_id: str) -> None:
-        channel = self._channel
+        channel = self._broker.channel
         if channel is None or not self.is_ready:
             raise BrokerUnavailableError("not connected to RabbitMQ")
         message = aio_pika.Message(
@@ -132,10 +90,33 @@ class TaskPublisher:
             raise BrokerUnavailableError(f"RabbitMQ could not route the task: {exc}") from exc
         except DeliveryError as exc:
             if isinstance(exc.frame, Basic.Nack):
-                raise QueueFullError("the task queue is full") from exc
+                raise await self._refusal(channel) from exc
             raise BrokerUnavailableError(f"RabbitMQ refused the task: {exc}") from exc
         except (AMQPError, OSError, ConnectionError, RuntimeError) as exc:
             raise BrokerUnavailableError(f"RabbitMQ connection problem: {exc}") from exc
+
+    async def _refusal(self, channel: AbstractChannel) -> BrokerUnavailableError:
+        """Why RabbitMQ nacked the task, which AMQP does not say: a queue at its bound, or a
+        queue that could not take it (a quorum queue between leaders, after a node was lost).
+
+        The queue's length tells them apart: below ``_full_below()`` neither bound can have
+        been reached. A refusal of the second kind also renews the channel (see
+        ``BrokerConnection.renew_channel``).
+        """
+        counts = await self.queue_counts()
+        if counts is not None and counts[0] >= self._full_below():
+            return QueueFullError("the task queue is full")
+        await self._broker.renew_channel(channel)
+        return BrokerUnavailableError("RabbitMQ could not take the task into its queue")
+
+    def _full_below(self) -> int:
+        """Fewest waiting tasks at which the queue may be at a bound: its length, or its bytes
+        filled with the largest uploads, less a tenth for tasks taken by workers meanwhile."""
+        by_bytes = self._settings.queue_max_bytes // (
+            self._settings.max_upload_bytes + _MESSAGE_OVERHEAD_BYTES
+        )
+        bound = min(self._settings.queue_max_length, by_bytes)
+        return bound - bound // 10
 
     async def queue_counts(self) -> tuple[int, int] | None:
         """(ready messages, consumers) of the task queue, or None when the broker is away.
@@ -143,7 +124,7 @@ class TaskPublisher:
         A passive declare on a short-lived channel of its own: the publishing channel is
         never put at risk by a failed declare.
         """
-        connection = self._connection
+        connection = self._broker.connection
         if connection is None or not self.is_ready:
             return None
         try:
@@ -160,10 +141,4 @@ class TaskPublisher:
             return None
 
     async def close(self) -> None:
-        if self._connector is not None and not self._connector.done():
-            self._connector.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._connector
-        if self._connection is not None:
-            await self._connection.close()
-            logger.info("RabbitMQ connection closed")
+        await self._broker.close()

@@ -139,3 +139,21 @@ def test_the_gateway_service_selects_the_gateway_pods() -> None:
     service = _one("Service", "snapmatch-gateway")
     labels = _one("Deployment", "snapmatch-gateway")["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= labels.items()
+
+
+@pytest.mark.parametrize("name", ["snapmatch-gateway", "snapmatch-worker"])
+def test_cluster_addresses_and_sentinel_password_come_from_the_secret_when_present(
+    name: str,
+) -> None:
+    [container] = _one("Deployment", name)["spec"]["template"]["spec"]["containers"]
+    refs = {
+        env["name"]: env["valueFrom"]["secretKeyRef"]
+        for env in container["env"]
+        if "secretKeyRef" in env.get("valueFrom", {})
+    }
+    for setting, key in [
+        ("SNAPMATCH_AMQP_URLS", "amqp-urls"),
+        ("SNAPMATCH_REDIS_SENTINEL_PASSWORD", "redis-sentinel-password"),
+    ]:
+        assert setting.removeprefix("SNAPMATCH_").lower() in Settings.model_fields
+        assert refs[setting] == {"name": "snapmatch-secrets", "key": key, "optional": True}

@@ -11,10 +11,13 @@ always left running.
 
 Columns: sent; accepted (202); refused (503/429 with Retry-After, never retried here);
 completed (``done``); failed (``failed``, e.g. the deliberately truncated uploads); LOST
-(accepted but no terminal result by the end); duplicates executed (model runs beyond the first
-per task, counted from the workers' "running the model" log lines, which come before each
-run). Exit status 1 when anything is lost or an answer was unexpected.
+(accepted but no terminal result by the end, or a result that was answered and is gone when
+every result is read again at the end); duplicates executed (model runs beyond the first per
+task, counted from the workers' "running the model" log lines, which come before each run). The
+last line says ``lost: N``. Exit status 1 when anything is lost or an answer was unexpected.
 
 Modules: ``disruptions`` (what happens to the system, and when), ``traffic`` (the uploads and the
-ledger of their answers), ``__main__`` (the run and its table).
+ledger of their answers), ``run`` (start, upload under disruption, settle, read again),
+``report`` (the table), ``__main__`` (the chaos run). The failover drills (``tools.drill``)
+reuse ``traffic``, ``run`` and ``report`` with disruptions of their own.
 """

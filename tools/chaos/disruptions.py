@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tools.chaos.run import sleep_until
 from tools.devstack import Stack
 from tools.devstack.redis_server import RedisServer
 
@@ -63,7 +64,7 @@ class Disruptions:
     def run(self, started: float, duration: float) -> None:
         rng = random.Random(self.args.seed)  # noqa: S311 - picks which worker to kill
         for at, action in self.schedule(duration):
-            time.sleep(max(0.0, started + at - time.monotonic()))
+            sleep_until(started, at)
             if action == "kill-worker":
                 self.say(f"SIGKILL {replace_a_worker(self.stack, rng)}; started a replacement")
             elif action == "restart-rabbitmq":

@@ -1,9 +1,11 @@
-"""The chaos run's load: real photos uploaded over HTTP, and a ledger of every answer."""
+"""The load of a chaos run or drill: real photos uploaded over HTTP, and a ledger of every
+answer."""
 
 from __future__ import annotations
 
 import io
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -31,10 +33,15 @@ class Ledger:
     other: Counter[int] = field(default_factory=Counter)
     terminal: dict[str, str] = field(default_factory=dict)
     failure_codes: Counter[str] = field(default_factory=Counter)
+    vanished: list[str] = field(default_factory=list)  # answered, then gone at the final re-read
 
     def outstanding(self) -> list[str]:
         with self.lock:
             return [t for t in self.accepted if t not in self.terminal]
+
+    def lost(self) -> list[str]:
+        """Accepted tasks without a terminal result by the end, or whose result was lost."""
+        return self.outstanding() + self.vanished
 
 
 def upload_one(
@@ -81,3 +88,22 @@ def poll_until_stopped(base_url: str, token: str, ledger: Ledger, stop: threadin
                         if body.get("error"):
                             ledger.failure_codes[body["error"]["code"]] += 1
             stop.wait(0.5)
+
+
+def read_all_again(base_url: str, token: str, ledger: Ledger, *, timeout: float = 60) -> None:
+    """Read every answered task's result once more: one that is gone now (a Redis that lost an
+    acknowledged write) goes to ``ledger.vanished``. Results must outlive the run (TTL)."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=10) as client:
+        for task_id in list(ledger.terminal):
+            while True:
+                response = client.get(
+                    f"{base_url}/result/{task_id}", headers={"Authorization": f"Bearer {token}"}
+                )
+                if response.status_code != 503 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)  # a store still failing over: ask again
+            if response.status_code == 404:
+                ledger.vanished.append(task_id)
+            elif response.status_code != 200:
+                ledger.other[response.status_code] += 1

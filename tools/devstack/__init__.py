@@ -1,5 +1,5 @@
-"""snapmatch's real processes on the local services: what the tests, the benchmark and the
-chaos run share.
+"""snapmatch's real processes on the local services: what the tests, the benchmark, the chaos
+run and the failover drills share.
 
 - ``processes``: spawn a module as a process with its log in a file; free ports; polling waits.
 - ``services``: which RabbitMQ vhost, Redis database and catalog database a stack uses (by
@@ -7,6 +7,9 @@ chaos run share.
   looks into them (queue counts, stored attempts, deleting a queue's topology).
 - ``stack``: a gateway and its workers on one queue, started the way `make run` starts them.
 - ``redis_server``: a private redis-server that may be killed and restarted.
+- ``redis_sentinel``: a private primary, replica and three Sentinels, for failovers.
+- ``rabbitmq_cluster``: a private three-node RabbitMQ cluster on loopback whose nodes may be
+  killed and restarted.
 - ``emulator``: users and ID tokens from the local Firebase Auth Emulator.
 - ``browser``: Debian's Chromium under Playwright, for the web page (imported on its own: only
   the page's tests and benchmark need Playwright).

@@ -1,4 +1,4 @@
-"""A private redis-server that a test or the chaos run may kill and restart, disturbing no one."""
+"""A private redis-server that a test or a drill may kill and restart, disturbing no one."""
 
 import shutil
 import subprocess
@@ -26,8 +26,11 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def start(self, *, replica_of: int | None = None) -> None:
+        """Start (again, on the same port); as a replica of the server on ``replica_of``."""
         log = (self._dir / f"redis-{self.port}.log").open("ab")
+        data = self._dir / f"redis-{self.port}"  # its own: replicas write the primary's RDB there
+        data.mkdir(exist_ok=True)
         self._process = subprocess.Popen(  # noqa: S603 - the redis-server on PATH
             [
                 self._binary,
@@ -43,7 +46,11 @@ class RedisServer:
                     else ("--appendonly", "no")
                 ),
                 "--dir",
-                str(self._dir),
+                str(data),
+                # A new replica syncs at once, not after the default 5 s pause.
+                "--repl-diskless-sync-delay",
+                "0",
+                *(("--replicaof", "127.0.0.1", str(replica_of)) if replica_of else ()),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

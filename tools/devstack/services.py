@@ -4,6 +4,7 @@ looks into them."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pika
@@ -13,6 +14,7 @@ from config import Settings
 from contracts.queue import task_topology
 from contracts.redis_keys import task_key
 from contracts.results import TaskRecord
+from worker.queue.consumer import declare_topology
 
 
 @dataclass(frozen=True)
@@ -23,10 +25,17 @@ class Services:
     vhost: str
     redis_url: str
     database: str
+    # The nodes of a RabbitMQ cluster (``SNAPMATCH_AMQP_URLS``) instead of the local broker.
+    amqp_nodes: tuple[str, ...] = ()
+
+    @property
+    def amqp_urls(self) -> tuple[str, ...]:
+        """The cluster's nodes, or the local broker's vhost."""
+        return self.amqp_nodes or (f"amqp://snapmatch:snapmatch@127.0.0.1:5672/{self.vhost}",)
 
     @property
     def amqp_url(self) -> str:
-        return f"amqp://snapmatch:snapmatch@127.0.0.1:5672/{self.vhost}"
+        return self.amqp_urls[0]
 
     @property
     def database_url(self) -> str:
@@ -51,9 +60,15 @@ AMQP_URL = TEST_SERVICES.amqp_url
 REDIS_URL = TEST_SERVICES.redis_url
 
 
-def queue_counts(queue: str, *, amqp_url: str = AMQP_URL) -> tuple[int, int]:
+def _connect(amqp_url: str | Sequence[str]) -> pika.BlockingConnection:
+    """A connection to the first of the given nodes that answers."""
+    urls = [amqp_url] if isinstance(amqp_url, str) else amqp_url
+    return pika.BlockingConnection([pika.URLParameters(url) for url in urls])
+
+
+def queue_counts(queue: str, *, amqp_url: str | Sequence[str] = AMQP_URL) -> tuple[int, int]:
     """(ready messages, consumers) of a queue, from a passive declare."""
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    connection = _connect(amqp_url)
     try:
         ok = connection.channel().queue_declare(queue, passive=True)
         return ok.method.message_count, ok.method.consumer_count
@@ -70,9 +85,19 @@ def stored_attempts(task_ids: list[str], *, redis_url: str = REDIS_URL) -> list[
         store.close()
 
 
-def delete_queue(queue: str, *, amqp_url: str = AMQP_URL) -> None:
+def declare_queue(queue: str, *, amqp_url: str = AMQP_URL) -> None:
+    """Declare a task queue and its dead-letter side as the gateway and workers do; on a
+    cluster, the node at ``amqp_url`` becomes the leader of its quorum queues."""
+    connection = _connect(amqp_url)
+    try:
+        declare_topology(connection.channel(), task_topology(Settings(task_queue=queue)))
+    finally:
+        connection.close()
+
+
+def delete_queue(queue: str, *, amqp_url: str | Sequence[str] = AMQP_URL) -> None:
     """Delete a task queue and its dead-letter exchange and queues."""
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    connection = _connect(amqp_url)
     try:
         channel = connection.channel()
         topology = task_topology(Settings(task_queue=queue))

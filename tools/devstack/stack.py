@@ -35,6 +35,8 @@ def base_env(queue: str, services: Services = TEST_SERVICES, **overrides: str) -
         SNAPMATCH_UPLOAD_RATE_LIMIT="100000",
         SNAPMATCH_POLL_RATE_LIMIT="100000",
     )
+    if services.amqp_nodes:
+        env["SNAPMATCH_AMQP_URLS"] = ",".join(services.amqp_nodes)
     env.update(overrides)
     return env
 
@@ -60,7 +62,7 @@ class Stack:
 
     def consumers(self) -> int:
         """How many consumers the broker counts on the queue."""
-        return queue_counts(self.queue, amqp_url=self.services.amqp_url)[1]
+        return queue_counts(self.queue, amqp_url=self.services.amqp_urls)[1]
 
     def start_gateway(self, *, probe: str = "/ready") -> Process:
         """Start the gateway and wait until ``probe`` answers 200 (/health: merely up; /ready:

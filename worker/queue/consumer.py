@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential
 
 from config import Settings
+from config.brokers import node_name
 from contracts.queue import PRECONDITION_FAILED, Topology, task_topology
 from worker.processor import Delivery, Outcome, TaskProcessor
 
@@ -65,12 +66,14 @@ class TaskConsumer:
         """Wait for the processing threads to finish (after the last ``consume``)."""
         self._executor.shutdown(wait=True)
 
-    def consume(self) -> None:
-        """Consume on a new connection until ``stop()`` (returns) or the connection is lost
-        (raises pika's AMQPError, after the held tasks are drained)."""
-        params = pika.URLParameters(str(self._settings.amqp_url))
+    def consume(self, url: str, *, on_connected: Callable[[], None] = lambda: None) -> None:
+        """Consume on a new connection to the node at ``url`` until ``stop()`` (returns) or the
+        connection is refused or lost (raises pika's AMQPError, after the held tasks are
+        drained). ``on_connected`` is called once the node has accepted the connection."""
+        params = pika.URLParameters(url)
         params.client_properties = {"connection_name": "snapmatch-worker"}
         self._connection = connection = pika.BlockingConnection(params)
+        on_connected()
         try:
             self._channel = channel = connection.channel()
             topology = task_topology(self._settings)
@@ -82,7 +85,10 @@ class TaskConsumer:
             )
             self._touch_heartbeat_file()
             logger.info(
-                "consuming", queue=topology.task_queue.name, prefetch=self._settings.worker_prefetch
+                "consuming",
+                queue=topology.task_queue.name,
+                prefetch=self._settings.worker_prefetch,
+                node=node_name(url),
             )
             if not self.stopping.is_set():
                 channel.start_consuming()

@@ -84,3 +84,54 @@ def test_clock_skew_is_bounded_as_firebase_admin_allows(skew: int) -> None:
 def test_cors_origins_are_read_as_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SNAPMATCH_CORS_ALLOWED_ORIGINS", '["https://app.example"]')
     assert Settings(_env_file=None).cors_allowed_origins == ["https://app.example"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "amqp://u:p@rabbit-0:5672/v,amqp://u:p@rabbit-1:5672/v",
+        " amqp://u:p@rabbit-0:5672/v , amqp://u:p@rabbit-1:5672/v ",
+        '["amqp://u:p@rabbit-0:5672/v", "amqp://u:p@rabbit-1:5672/v"]',
+    ],
+)
+def test_several_brokers_are_read_comma_separated_or_as_a_json_list(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SNAPMATCH_AMQP_URLS", value)
+    assert Settings(_env_file=None).broker_urls == [
+        "amqp://u:p@rabbit-0:5672/v",
+        "amqp://u:p@rabbit-1:5672/v",
+    ]
+
+
+def test_without_a_broker_list_the_single_url_is_used() -> None:
+    settings = Settings(_env_file=None, amqp_url="amqp://u:p@rabbit:5672/v")
+    assert settings.broker_urls == ["amqp://u:p@rabbit:5672/v"]
+
+
+def test_a_broker_list_must_hold_amqp_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNAPMATCH_AMQP_URLS", "amqp://u:p@rabbit-0:5672/v,rabbit-1:5672")
+    with pytest.raises(ValidationError, match="amqp_urls"):
+        Settings(_env_file=None)
+
+
+def test_sentinels_are_host_port_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNAPMATCH_REDIS_SENTINELS", "sentinel-0:26379, [::1]:26380")
+    assert Settings(_env_file=None).redis_sentinel_addresses == [
+        ("sentinel-0", 26379),
+        ("::1", 26380),
+    ]
+    assert Settings(_env_file=None, redis_sentinels=[]).redis_sentinel_addresses == []
+
+
+@pytest.mark.parametrize("address", ["sentinel-0", "sentinel-0:", ":26379", "sentinel-0:70000"])
+def test_a_sentinel_without_a_valid_port_is_refused(address: str) -> None:
+    with pytest.raises(ValidationError, match="is not host:port"):
+        Settings(_env_file=None, redis_sentinels=[address])
+
+
+def test_replica_acks_are_off_unless_asked_for() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.redis_min_replica_acks == 0
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, redis_replica_ack_timeout_ms=0)  # 0 would make WAIT block forever

@@ -61,12 +61,16 @@ class OneModel:
 class MemoryStore:
     def __init__(self) -> None:
         self.records: dict[str, TaskRecord] = {}
+        self.confirmed: list[str] = []  # task ids whose existing record had to be confirmed
 
     def get(self, task_id: str) -> TaskRecord | None:
         return self.records.get(task_id)
 
     def put(self, record: TaskRecord) -> None:
         self.records[record.task_id] = record
+
+    def ensure_replicated(self, record: TaskRecord) -> None:
+        self.confirmed.append(record.task_id)
 
 
 def _message(task_id: str = "t-1", model: str = "") -> bytes:
@@ -108,6 +112,31 @@ def test_a_redelivered_task_with_a_result_is_not_run_again() -> None:
     processor.handle(Delivery(_message(), 0))
     assert processor.handle(Delivery(_message(), 1)) is Outcome.ALREADY_DONE
     assert classifier.calls == 1
+
+
+def test_a_redelivery_is_acked_only_once_the_existing_result_is_confirmed_replicated() -> None:
+    class UnreplicatedStore(MemoryStore):
+        def ensure_replicated(self, record: TaskRecord) -> None:
+            raise ConnectionError("0 of 1 replicas confirmed the result")
+
+    store, classifier = UnreplicatedStore(), ScriptedClassifier()
+    processor = _processor(classifier, store)
+    processor.handle(Delivery(_message(), 0))
+    with pytest.raises(ConnectionError):
+        processor.handle(Delivery(_message(), 1))
+    with pytest.raises(ConnectionError):
+        processor.handle_dead_letter(_message())
+    assert classifier.calls == 1
+
+
+def test_a_fresh_result_needs_no_separate_confirmation() -> None:
+    store = MemoryStore()
+    processor = _processor(ScriptedClassifier(), store)
+    processor.handle(Delivery(_message(), 0))
+    assert store.confirmed == []
+    processor.handle(Delivery(_message(), 1))
+    processor.handle_dead_letter(_message())
+    assert store.confirmed == ["t-1", "t-1"]
 
 
 def test_an_undecodable_image_fails_terminally() -> None:
