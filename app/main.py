@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
 from app.api.errors import install_error_handlers
-from app.api.routes import health, metrics, models, predict, products, results, web
+from app.api.routes import health, metrics, models, predict, products, results, uploads, web
 from app.auth.app_check import APP_CHECK_HEADER
 from app.core.metrics import GatewayMetrics
 from app.http.body_guard import BodyGuardMiddleware
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    for module in (health, predict, results, metrics, products, models, web):
+    for module in (health, uploads, predict, results, metrics, products, models, web):
         app.include_router(module.router)
     # After the routers: /app/config.json is a route, the rest of /app/ the built page.
     app.mount(web.PAGE_PATH.rstrip("/"), page_files(settings), name="web")

@@ -16,6 +16,8 @@ from app.catalog.service import Catalog
 from app.core.metrics import GatewayMetrics
 from app.core.redis import request_client
 from app.models.registry import ModelRegistry
+from app.storage.photos import PhotoStore
+from app.storage.uploads import DirectUploads
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import TaskStore
 from app.tasks.submit import TaskSubmitter
@@ -36,6 +38,8 @@ class Services:
     submitter: TaskSubmitter
     catalog: Catalog
     models: ModelRegistry
+    photos: PhotoStore
+    uploads: DirectUploads
 
 
 @asynccontextmanager
@@ -57,6 +61,9 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
         stack.push_async_callback(redis.aclose)
         store = TaskStore(settings, redis, metrics)
 
+        photos = PhotoStore(settings)
+        await photos.start()  # creates the bucket; a store that is down only makes /ready 503
+
         publisher = TaskPublisher(settings, metrics)
         stack.push_async_callback(publisher.close)
         await publisher.start()
@@ -69,6 +76,9 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
         stack.push_async_callback(notifier.close)
         notifier.start()
 
+        submitter = TaskSubmitter(
+            store, publisher, photos, claim_check_min_bytes=settings.claim_check_min_bytes
+        )
         yield Services(
             settings=settings,
             metrics=metrics,
@@ -78,7 +88,9 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
             store=store,
             notifier=notifier,
             publisher=publisher,
-            submitter=TaskSubmitter(store, publisher),
+            submitter=submitter,
             catalog=catalog,
             models=models,
+            photos=photos,
+            uploads=DirectUploads(settings, redis, photos, submitter),
         )

@@ -17,6 +17,8 @@ from app.core.errors import APIError
 from app.core.metrics import GatewayMetrics
 from app.models.registry import ModelRegistry
 from app.services import Services
+from app.storage.photos import PhotoStore
+from app.storage.uploads import DirectUploads
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import TaskStore
 from app.tasks.submit import TaskSubmitter
@@ -61,6 +63,8 @@ SubmitterDep = Annotated[TaskSubmitter, _service(lambda s: s.submitter)]
 NotifierDep = Annotated[ResultNotifier, _service(lambda s: s.notifier)]
 CatalogDep = Annotated[Catalog, _service(lambda s: s.catalog)]
 ModelsDep = Annotated[ModelRegistry, _service(lambda s: s.models)]
+PhotosDep = Annotated[PhotoStore, _service(lambda s: s.photos)]
+UploadsDep = Annotated[DirectUploads, _service(lambda s: s.uploads)]
 
 
 async def _current_user(

@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 
-from app.api.deps import ModelsDep, SettingsDep, SubmitterDep, UploadingUser
+from app.api.deps import ModelsDep, SettingsDep, SubmitterDep, UploadingUser, UploadsDep
 from app.api.openapi import error_responses
 from app.api.schemas import TaskAccepted
+from app.storage.uploads import DirectUploadRequest
 from app.tasks.image_check import inspect_image
 from app.tasks.submit import Photo
 from app.tasks.upload_form import OPENAPI_BODY, read_upload
@@ -16,15 +17,18 @@ router = APIRouter(tags=["predictions"])
 _ERRORS = error_responses(
     {
         401: "Missing or invalid Firebase ID token (or App Check token, when required).",
-        413: "Body, file, form field or image dimensions over the limit.",
-        415: "Not a JPEG, PNG, WebP or HEIC/HEIF image.",
-        422: "Empty or corrupt image, no `image` file part, malformed form, a `model` the "
-        "server does not serve (`unknown_model`), or an `Idempotency-Key` already used with a "
-        "different photo or model.",
+        404: "`upload_not_found`: the `upload_id` is unknown, expired or another user's.",
+        413: "Body, file, form field or image dimensions over the limit; or a direct upload "
+        "larger than declared or allowed (the object is deleted).",
+        415: "Not a JPEG, PNG, WebP or HEIC/HEIF image (a direct upload's object is deleted).",
+        422: "Empty or corrupt image, neither `image` nor `upload_id` (or both: "
+        "`image_and_upload_id`), nothing PUT yet for the `upload_id` (`upload_incomplete`), "
+        "malformed form, a `model` the server does not serve (`unknown_model`), or an "
+        "`Idempotency-Key` already used with a different photo or model.",
         429: "Too many uploads by this user; retry after `Retry-After` seconds.",
-        503: "Broker, result store or token verification unavailable, the task queue is "
-        "full (`queue_full`), or the default model unavailable; retry after `Retry-After` "
-        "seconds.",
+        503: "Broker, result store, photo store (`object_store_unavailable`) or token "
+        "verification unavailable, the task queue is full (`queue_full`), or the default model "
+        "unavailable; retry after `Retry-After` seconds.",
     },
     {
         422: (
@@ -71,6 +75,7 @@ async def create_prediction(
     settings: SettingsDep,
     submitter: SubmitterDep,
     models: ModelsDep,
+    uploads: UploadsDep,
     idempotency_key: Annotated[str | None, _IDEMPOTENCY_KEY] = None,
 ) -> TaskAccepted:
     # Read only now: authentication and the rate limit have passed.
@@ -80,14 +85,22 @@ async def create_prediction(
         max_field_bytes=settings.max_form_field_bytes,
     )
     model = models.for_upload(upload.model)  # 422 unknown_model: nothing is queued
-    info = inspect_image(upload.image, max_pixels=settings.max_image_pixels)
-    photo = Photo(
-        data=upload.image,
-        content_type=info.content_type,
-        fcm_token=upload.fcm_token,
-        model=model.name,
-    )
-    submission = await submitter.submit(photo, owner_uid=user.uid, idempotency_key=idempotency_key)
+    if upload.upload_id is not None:  # the photo is in the store already
+        direct = DirectUploadRequest(upload.upload_id, model=model.name, fcm_token=upload.fcm_token)
+        submission = await uploads.submit(
+            direct, owner_uid=user.uid, idempotency_key=idempotency_key
+        )
+    else:
+        info = inspect_image(upload.image, max_pixels=settings.max_image_pixels)
+        photo = Photo(
+            data=upload.image,
+            content_type=info.content_type,
+            fcm_token=upload.fcm_token,
+            model=model.name,
+        )
+        submission = await submitter.submit(
+            photo, owner_uid=user.uid, idempotency_key=idempotency_key
+        )
     result_url = str(request.url_for("get_result", task_id=submission.task_id).path)
     response.headers["Location"] = result_url
     if submission.replayed:

@@ -6,7 +6,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CatalogDep, NotifierDep, PollingUser, SettingsDep, StoreDep
+from app.api.deps import (
+    CatalogDep,
+    NotifierDep,
+    PhotosDep,
+    PollingUser,
+    SettingsDep,
+    StoreDep,
+)
 from app.api.openapi import error_responses
 from app.api.schemas import TaskNotReady, TaskResult
 from app.catalog.matching import products_for
@@ -55,6 +62,7 @@ async def get_result(
     store: StoreDep,
     catalog: CatalogDep,
     notifier: NotifierDep,
+    photos: PhotosDep,
     wait: Annotated[
         float,
         Query(
@@ -86,4 +94,6 @@ async def get_result(
             status_code=404,
             headers={"Retry-After": str(settings.poll_retry_after_seconds)},
         )
-    return TaskResult.from_record(record, await products_for(record, catalog))
+    return TaskResult.from_record(
+        record, await products_for(record, catalog), photos.result_images(record.images)
+    )

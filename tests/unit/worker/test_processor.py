@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from PIL import Image
 
-from contracts.results import FailureCode, Prediction, TaskRecord, TaskStatus
+from config.object_store import ObjectNotFoundError, ObjectStoreUnavailableError
+from contracts.results import FailureCode, Prediction, StoredImages, TaskRecord, TaskStatus
 from contracts.task_pb2 import TaskMessage
 from tests.support.tiny_models import model_entry
 from worker.inference.cache import ModelUnavailableError
@@ -33,6 +35,7 @@ class ScriptedClassifier:
             predictions=[Prediction(class_id=967, label="espresso", confidence=0.75)],
             preprocess_ms=3.0,
             inference_ms=4.0,
+            model_input=Image.new("RGB", (224, 224), (40, 20, 10)),
         )
 
 
@@ -56,6 +59,36 @@ class OneModel:
                 model_entry(name, self.classifier.version), self.unavailable
             )
         yield self.classifier
+
+
+class MemoryImages:
+    """The photo bucket as a dict; ``down`` makes every call fail like an unreachable store."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.down = False
+
+    def photo(self, task: TaskMessage) -> bytes:
+        if self.down:
+            raise ObjectStoreUnavailableError("connection refused")
+        if task.WhichOneof("image_source") == "image_key":
+            if task.image_key not in self.objects:
+                raise ObjectNotFoundError(task.image_key)
+            return self.objects[task.image_key]
+        return task.image
+
+    def keep(
+        self, task: TaskMessage, photo: bytes, model_input: Image.Image | None
+    ) -> StoredImages:
+        if self.down:
+            raise ObjectStoreUnavailableError("connection refused")
+        original = f"{task.task_id}/original"
+        self.objects[original] = photo
+        if model_input is None:
+            return StoredImages(original_key=original)
+        processed = f"{task.task_id}/processed.png"
+        self.objects[processed] = model_input.tobytes()
+        return StoredImages(original_key=original, processed_key=processed)
 
 
 class MemoryStore:
@@ -90,7 +123,7 @@ LIMIT = 5  # deliveries 0..5 happen; the sixth return dead-letters the message
 
 
 def _processor(classifier: ScriptedClassifier, store: MemoryStore) -> TaskProcessor:
-    return TaskProcessor(OneModel(classifier), store, delivery_limit=LIMIT)
+    return TaskProcessor(OneModel(classifier), store, MemoryImages(), delivery_limit=LIMIT)
 
 
 def test_a_task_is_classified_and_stored_as_done() -> None:
@@ -226,7 +259,7 @@ def test_an_unknown_model_fails() -> None:
 
 def test_the_task_runs_the_model_it_names_and_the_result_names_its_version() -> None:
     store, models = MemoryStore(), OneModel(ScriptedClassifier())
-    TaskProcessor(models, store, delivery_limit=LIMIT).handle(
+    TaskProcessor(models, store, MemoryImages(), delivery_limit=LIMIT).handle(
         Delivery(_message(model="efficientnet-lite0"), 0)
     )
     assert models.requested == ["efficientnet-lite0"]
@@ -238,7 +271,9 @@ def test_the_task_runs_the_model_it_names_and_the_result_names_its_version() -> 
 def test_a_model_that_cannot_load_fails_its_task_with_a_clear_code() -> None:
     store, classifier = MemoryStore(), ScriptedClassifier()
     models = OneModel(classifier, unavailable="onnxruntime: protobuf parsing failed")
-    outcome = TaskProcessor(models, store, delivery_limit=LIMIT).handle(Delivery(_message(), 0))
+    outcome = TaskProcessor(models, store, MemoryImages(), delivery_limit=LIMIT).handle(
+        Delivery(_message(), 0)
+    )
     assert outcome is Outcome.STORED
     record = store.records["t-1"]
     assert record.status is TaskStatus.FAILED

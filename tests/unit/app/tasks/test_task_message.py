@@ -9,6 +9,7 @@ def test_a_message_built_while_tracing_is_off_carries_no_trace_context() -> None
     record = TaskRecord(
         task_id="t-1", owner_uid="u-1", status=TaskStatus.PENDING, submitted_at=utc_now()
     )
-    message = TaskMessage.FromString(_message(record, Photo(b"\xff\xd8\xff", "image/jpeg")))
+    photo = Photo(b"\xff\xd8\xff", "image/jpeg")
+    message = TaskMessage.FromString(_message(record, photo, inline=True))
     assert (message.task_id, message.owner_uid, message.image) == ("t-1", "u-1", b"\xff\xd8\xff")
     assert dict(message.trace_context) == {}
