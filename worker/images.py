@@ -30,6 +30,13 @@ class TaskImages:
             return self._store.get(task.image_key)
         return task.image
 
+    def stored_by_gateway(self, task: TaskMessage) -> StoredImages | None:
+        """What is in the bucket without this worker doing anything: the original, when the
+        gateway stored it. For failures that come before the photo was read."""
+        if not task.original_stored:
+            return None
+        return StoredImages(original_key=original_key(task.owner_uid, task.task_id))
+
     def keep(
         self, task: TaskMessage, photo: bytes, model_input: Image.Image | None
     ) -> StoredImages:
@@ -38,11 +45,12 @@ class TaskImages:
         original = original_key(task.owner_uid, task.task_id)
         if not task.original_stored:
             self._store.put(original, photo, content_type=task.content_type)
+        stored = StoredImages(original_key=original)
         if model_input is None:
-            return StoredImages(original_key=original)
+            return stored
         processed = processed_key(task.owner_uid, task.task_id)
         self._store.put(processed, encode_png(model_input), content_type=PROCESSED_CONTENT_TYPE)
-        return StoredImages(original_key=original, processed_key=processed)
+        return stored.model_copy(update={"processed_key": processed})
 
 
 def encode_png(image: Image.Image) -> bytes:

@@ -68,6 +68,10 @@ class ImageStore(Protocol):
         """The photo, inline or fetched by key; ObjectNotFoundError when it is gone."""
         ...
 
+    def stored_by_gateway(self, task: TaskMessage) -> StoredImages | None:
+        """The images in the bucket before the worker did anything (no I/O)."""
+        ...
+
     def keep(
         self, task: TaskMessage, photo: bytes, model_input: Image.Image | None
     ) -> StoredImages:
@@ -216,7 +220,8 @@ class TaskProcessor:
                 photo = self._images.photo(task)
         except ObjectNotFoundError:
             message = "the photo is no longer in the store (deleted with its task?)"
-            return self._failed(task, submitted, attempt, FailureCode.IMAGE_MISSING, message)
+            failed = self._failed(task, submitted, attempt, FailureCode.IMAGE_MISSING, message)
+            return failed.model_copy(update={"images": None})
         try:
             with self._models.lease(task.model) as classifier:
                 return self._classify(task, photo, attempt, classifier, started)
@@ -287,6 +292,8 @@ class TaskProcessor:
         message: str,
         model: ModelInfo | None = None,
     ) -> TaskRecord:
+        """A failure before the worker stored anything: the images are what the gateway
+        stored (a failure after decoding adds its own)."""
         return TaskRecord(
             task_id=task.task_id,
             owner_uid=task.owner_uid,
@@ -296,6 +303,7 @@ class TaskProcessor:
             model=model,
             error=Failure(code=code, message=message),
             attempts=attempt,
+            images=self._images.stored_by_gateway(task),
         )
 
 

@@ -5,7 +5,7 @@ import io
 from PIL import Image
 
 from config import Settings
-from config.object_store import ObjectStore
+from config.object_store import ObjectNotFoundError, ObjectStore
 from tools.devstack import TEST_SERVICES
 
 
@@ -23,3 +23,11 @@ def suite_bucket(**overrides: object) -> ObjectStore:
     """The photo bucket the suite's stacks use (one per checkout: ``<TEST_VHOST>-photos``)."""
     settings = Settings(object_store_bucket=TEST_SERVICES.bucket, **overrides)  # type: ignore[arg-type]
     return ObjectStore(settings)
+
+
+def stored_size(key: str) -> int | None:
+    """The size of the object at ``key`` in the suite's bucket, or None when there is none."""
+    try:
+        return suite_bucket().size(key)
+    except ObjectNotFoundError:
+        return None

@@ -77,6 +77,11 @@ class MemoryImages:
             return self.objects[task.image_key]
         return task.image
 
+    def stored_by_gateway(self, task: TaskMessage) -> StoredImages | None:
+        return (
+            StoredImages(original_key=f"{task.task_id}/original") if task.original_stored else None
+        )
+
     def keep(
         self, task: TaskMessage, photo: bytes, model_input: Image.Image | None
     ) -> StoredImages:
