@@ -304,3 +304,62 @@ def test_store_errors_propagate_so_the_message_is_not_acked() -> None:
 
     with pytest.raises(ConnectionError):
         _processor(ScriptedClassifier(), BrokenStore()).handle(Delivery(_message(), 0))
+
+
+# --- the photo bucket ------------------------------------------------------------------------
+
+
+def _claim_checked(task_id: str = "t-9") -> bytes:
+    task = TaskMessage.FromString(_message(task_id))
+    task.image_key = f"{task_id}/original"  # replaces the inline bytes (one of the oneof)
+    task.original_stored = True
+    return task.SerializeToString()
+
+
+def _with_images(images: MemoryImages) -> tuple[TaskProcessor, MemoryStore]:
+    store = MemoryStore()
+    processor = TaskProcessor(OneModel(ScriptedClassifier()), store, images, delivery_limit=LIMIT)
+    return processor, store
+
+
+def test_a_done_record_names_the_original_and_the_processed_image() -> None:
+    images = MemoryImages()
+    images.objects["t-9/original"] = b"jpeg bytes"
+    processor, store = _with_images(images)
+    assert processor.handle(Delivery(_claim_checked(), 0)) is Outcome.STORED
+    record = store.records["t-9"]
+    assert record.status is TaskStatus.DONE
+    assert record.images == StoredImages(
+        original_key="t-9/original", processed_key="t-9/processed.png"
+    )
+    assert len(images.objects["t-9/processed.png"]) == 224 * 224 * 3
+
+
+def test_an_unreachable_store_returns_the_task_to_the_queue_before_its_last_delivery() -> None:
+    images = MemoryImages()
+    images.down = True
+    processor, store = _with_images(images)
+    with pytest.raises(ObjectStoreUnavailableError):
+        processor.handle(Delivery(_claim_checked(), LIMIT - 1))
+    assert "t-9" not in store.records
+
+
+def test_an_unreachable_store_fails_the_task_on_its_last_delivery() -> None:
+    images = MemoryImages()
+    images.down = True
+    processor, store = _with_images(images)
+    assert processor.handle(Delivery(_claim_checked(), LIMIT)) is Outcome.STORED
+    record = store.records["t-9"]
+    assert record.status is TaskStatus.FAILED
+    assert record.error is not None
+    assert record.error.code is FailureCode.OBJECT_STORE_UNAVAILABLE
+    assert record.images == StoredImages(original_key="t-9/original")
+
+
+def test_a_photo_deleted_before_its_turn_fails_as_missing_without_retrying() -> None:
+    processor, store = _with_images(MemoryImages())  # nothing stored under the key
+    assert processor.handle(Delivery(_claim_checked(), 0)) is Outcome.STORED
+    record = store.records["t-9"]
+    assert record.error is not None
+    assert record.error.code is FailureCode.IMAGE_MISSING
+    assert record.images is None
