@@ -31,13 +31,25 @@ class ResultImages(BaseModel):
 
     original_url: str | None = Field(
         description="Presigned GET of the photo as uploaded; expires after "
-        "`SNAPMATCH_IMAGE_URL_TTL_SECONDS`."
+        "`SNAPMATCH_IMAGE_URL_TTL_SECONDS`.",
+        examples=[
+            "http://127.0.0.1:9000/snapmatch-photos/photos/5d41402abc4b2a76/"
+            "0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11/original?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+            "X-Amz-Expires=300&X-Amz-Signature=…"
+        ],
     )
     processed_url: str | None = Field(
         description="Presigned GET of the model's input as a PNG (after EXIF rotation, resize "
-        "and crop); null when the model did not run."
+        "and crop); null when the model did not run.",
+        examples=[
+            "http://127.0.0.1:9000/snapmatch-photos/photos/5d41402abc4b2a76/"
+            "0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11/processed.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+            "X-Amz-Expires=300&X-Amz-Signature=…"
+        ],
     )
-    expires_at: datetime = Field(description="When both links stop working.")
+    expires_at: datetime = Field(
+        description="When both links stop working.", examples=["2026-12-01T10:05:00Z"]
+    )
 
 
 class PhotoStore:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.bench import storage
 from tools.bench.inputs import SIZES_MP, make_jpegs
 from tools.bench.kernel import batch_sweep, kernel, session_option_sweep
 from tools.bench.models import measure_models, render_models, replace_section
@@ -103,7 +104,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("models",),
+        choices=("models", "storage"),
         help="measure only this part and replace its section of --out, keeping the rest",
     )
     return parser.parse_args(argv)
@@ -133,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.only == "models":
         return models_only(args, services)
+    if args.only == "storage":
+        return storage.main(
+            ["--vhost", args.vhost, "--redis-db", args.redis_db, "--out", str(args.out)]
+        )
     seconds = 2.0 if args.quick else args.seconds
     sweep_seconds = 1.0 if args.quick else 2.0
     for path in (FP32, INT8):
