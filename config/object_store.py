@@ -150,10 +150,13 @@ class ObjectStore:
         self.delete(expired)
         return len(expired)
 
-    def list(self, prefix: str) -> Iterator[StoredObject]:
+    def list(self, prefix: str, *, page_size: int = _DELETE_BATCH) -> Iterator[StoredObject]:
+        """Every object under ``prefix``, a page of ``page_size`` keys per request."""
         paginator = self._client.get_paginator("list_objects_v2")
         try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for page in paginator.paginate(
+                Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+            ):
                 for item in page.get("Contents", []):
                     yield StoredObject(item["Key"], int(item["Size"]), item["LastModified"])
         except (ClientError, BotoCoreError) as exc:

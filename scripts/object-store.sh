@@ -94,9 +94,12 @@ cmd_start() {
     ensure_installed
     mkdir -p "$DATA_DIR" "$VAR_DIR/run" "$VAR_DIR/log"
     log "starting on $URL (log $LOG_FILE)"
+    # --openssl-legacy-provider: s3rver encrypts ListObjectsV2 continuation tokens with DES,
+    # which OpenSSL 3 only offers from its legacy provider (without it, any listing longer
+    # than one page fails with InternalError).
     (
         exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
-            node "$S3RVER_DIR/server.js" "$DATA_DIR" "$HOST" "$PORT"
+            node --openssl-legacy-provider "$S3RVER_DIR/server.js" "$DATA_DIR" "$HOST" "$PORT"
     ) 9>&- </dev/null >>"$LOG_FILE" 2>&1 &
     wait_ready
 }

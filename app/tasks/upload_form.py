@@ -102,7 +102,7 @@ async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int)
             f"{', '.join(map(repr, TEXT_FIELDS))}; remove {', '.join(unexpected)}",
         )
     fcm_token, model, upload_id = (_text(form.get(name, "")) for name in TEXT_FIELDS)
-    if upload_id:
+    if UPLOAD_ID_FIELD in form:
         if image is not None:
             raise APIError(
                 422,

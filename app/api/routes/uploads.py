@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import UploadingUser, UploadsDep
 from app.api.openapi import error_responses
@@ -14,6 +14,8 @@ router = APIRouter(tags=["predictions"])
 
 
 class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     content_type: Literal[ACCEPTED_TYPES] = Field(  # type: ignore[valid-type]
         examples=["image/jpeg"], description="The photo's MIME type; the PUT must send it."
     )

@@ -70,3 +70,14 @@ def test_the_purge_command_runs_against_the_configured_bucket() -> None:
     )
     assert f"bucket {TEST_SERVICES.bucket}: 0 objects written before" in done.stdout
     assert stored_size(keep) == len(b"recent photo")
+
+
+def test_a_listing_longer_than_one_page_is_read_to_the_end() -> None:
+    """The purge and the task deletion list page by page (continuation tokens)."""
+    bucket = suite_bucket()
+    prefix = f"photos/{uuid.uuid4().hex[:16]}/"
+    keys = {f"{prefix}{uuid.uuid4()}/original" for _ in range(5)}
+    for key in keys:
+        bucket.put(key, b"x", content_type="image/jpeg")
+    assert {item.key for item in bucket.list(prefix, page_size=2)} == keys
+    assert bucket.delete_prefix(prefix) == 5
