@@ -93,6 +93,14 @@ async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int)
             raise APIError(413, "form_too_large", message) from exc
         raise APIError(422, "malformed_form", message) from exc
     image = form.get(IMAGE_FIELD)
+    direct = UPLOAD_ID_FIELD in form
+    if not direct and not isinstance(image, UploadFile):
+        raise APIError(
+            422,
+            "missing_image",
+            f"send the photo as a file in the multipart field {IMAGE_FIELD!r} "
+            f"(or the {UPLOAD_ID_FIELD!r} of a direct upload)",
+        )
     unexpected = sorted(set(form.keys()) - {IMAGE_FIELD, *TEXT_FIELDS})
     if unexpected:
         raise APIError(
@@ -102,7 +110,7 @@ async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int)
             f"{', '.join(map(repr, TEXT_FIELDS))}; remove {', '.join(unexpected)}",
         )
     fcm_token, model, upload_id = (_text(form.get(name, "")) for name in TEXT_FIELDS)
-    if UPLOAD_ID_FIELD in form:
+    if direct:
         if image is not None:
             raise APIError(
                 422,
@@ -110,13 +118,7 @@ async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int)
                 f"send either the file {IMAGE_FIELD!r} or {UPLOAD_ID_FIELD!r}, not both",
             )
         return Upload(image=b"", fcm_token=fcm_token, model=model or None, upload_id=upload_id)
-    if not isinstance(image, UploadFile):
-        raise APIError(
-            422,
-            "missing_image",
-            f"send the photo as a file in the multipart field {IMAGE_FIELD!r} "
-            f"(or the {UPLOAD_ID_FIELD!r} of a direct upload)",
-        )
+    assert isinstance(image, UploadFile)  # checked above
     data = await image.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise APIError(413, "payload_too_large", f"the image exceeds {max_bytes} bytes")
