@@ -29,6 +29,7 @@ _MISSING = {"404", "NoSuchKey", "NotFound"}
 # Codes that are the store's trouble, not the request's: worth retrying later.
 _STORE_SIDE = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes
+_PROBE_TIMEOUT_SECONDS = 1.0
 
 
 class ObjectStoreUnavailableError(Exception):
@@ -46,15 +47,21 @@ class StoredObject:
     last_modified: datetime
 
 
-def _client(settings: Settings, endpoint_url: str | None) -> S3Client:
+def _client(settings: Settings, endpoint_url: str | None, *, probe: bool = False) -> S3Client:
+    """A client of the store; a ``probe`` client tries once, briefly: readiness must answer
+    fast whatever the store does."""
+    timeout = settings.object_store_timeout_seconds
+    attempts = settings.object_store_max_attempts
+    if probe:
+        timeout, attempts = min(timeout, _PROBE_TIMEOUT_SECONDS), 1
     config = Config(
         region_name=settings.object_store_region,
         signature_version="s3v4",
         # Path-style (http://host:9000/bucket/key): what s3rver and MinIO serve without DNS.
         s3={"addressing_style": "path"},
-        connect_timeout=settings.object_store_timeout_seconds,
-        read_timeout=settings.object_store_timeout_seconds,
-        retries={"max_attempts": settings.object_store_max_attempts, "mode": "standard"},
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"max_attempts": attempts, "mode": "standard"},
         # The gateway calls from several threads at once.
         max_pool_connections=32,
     )
@@ -90,6 +97,7 @@ class ObjectStore:
     def __init__(self, settings: Settings) -> None:
         self.bucket = settings.object_store_bucket
         self._client = _client(settings, settings.object_store_endpoint_url)
+        self._probe = _client(settings, settings.object_store_endpoint_url, probe=True)
         # Presigning is local computation; the URLs must name the host phones can reach.
         self._signer = _client(
             settings, settings.object_store_public_url or settings.object_store_endpoint_url
@@ -185,10 +193,10 @@ class ObjectStore:
 
     # --- the bucket ---------------------------------------------------------------------------
     def ping(self) -> bool:
-        """Whether the bucket answers (HEAD bucket)."""
+        """Whether the bucket answers a HEAD within a second, in one attempt."""
         try:
-            self._call("head_bucket")
-        except (ObjectStoreUnavailableError, ObjectNotFoundError, ClientError):
+            self._probe.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError):
             return False
         return True
 

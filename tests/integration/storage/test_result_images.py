@@ -15,7 +15,7 @@ from tests.support.client import auth, poll, upload
 from tests.support.imagenet import COFFEE_CLASSES
 from tests.support.photos import resized_jpeg, suite_bucket
 from tests.support.stacks import publish_raw
-from tools.devstack import Stack
+from tools.devstack import Stack, wait_until
 from tools.devstack.emulator import SignedInUser
 
 LITE0_INPUT = (224, 224)
@@ -120,7 +120,14 @@ def test_a_message_from_an_older_gateway_is_still_processed_and_its_photo_kept(
         submitted_at=submitted,
     )
     publish_raw(stack.queue, old.SerializeToString())
-    result = poll(stack.base_url, user.id_token, task_id)
+    # No gateway recorded it as pending: `not_found` until the worker stores its result.
+    url = f"{stack.base_url}/result/{task_id}"
+    wait_until(
+        lambda: httpx.get(url, headers=auth(user.id_token)).status_code == 200,
+        timeout=60,
+        what="the old message's result",
+    )
+    result = httpx.get(url, headers=auth(user.id_token)).json()
     assert result["status"] == "done"
     assert {p["class_id"] for p in result["predictions"][:3]} & COFFEE_CLASSES
     assert _download(result["images"]["original_url"]).content == coffee_jpeg
