@@ -192,8 +192,13 @@ class ObjectStore:
         )
 
     # --- the bucket ---------------------------------------------------------------------------
+    def check_bucket(self) -> None:
+        """HEAD the bucket with the usual retries and timeouts; raises ObjectNotFoundError
+        (no bucket) or ObjectStoreUnavailableError."""
+        self._call("head_bucket")
+
     def ping(self) -> bool:
-        """Whether the bucket answers a HEAD within a second, in one attempt."""
+        """Whether the bucket answers a HEAD within a second, in one attempt (readiness)."""
         try:
             self._probe.head_bucket(Bucket=self.bucket)
         except (ClientError, BotoCoreError):

@@ -83,6 +83,16 @@ class PhotoStore:
             expiry="lifecycle rule" if lifecycle else "purge job only",
         )
 
+    async def require_available(self) -> None:
+        """Raise ObjectStoreUnavailableError unless the bucket answers (with the usual
+        retries: a busy store is not a down one)."""
+        try:
+            if not self._bucket_ready:
+                await self._ensure_bucket()
+            await self._call(self._store.check_bucket)
+        except ObjectNotFoundError as exc:
+            raise ObjectStoreUnavailableError("the photo bucket is missing") from exc
+
     async def ping(self) -> bool:
         try:
             if not self._bucket_ready:

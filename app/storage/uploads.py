@@ -27,7 +27,6 @@ from app.tasks.image_check import ACCEPTED_TYPES, sniff_content_type
 from app.tasks.store import ResultStoreUnavailableError
 from app.tasks.submit import Photo, Submission, TaskSubmitter
 from config import Settings
-from config.object_store import ObjectStoreUnavailableError
 from contracts.object_keys import original_key
 from contracts.redis_keys import upload_key, upload_submitted_key
 
@@ -87,8 +86,7 @@ class DirectUploads:
                 "payload_too_large",
                 f"size_bytes exceeds the limit of {self._settings.max_upload_bytes} bytes",
             )
-        if not await self._photos.ping():
-            raise ObjectStoreUnavailableError("the photo bucket does not answer")
+        await self._photos.require_available()  # no URL to a store that is away
         upload_id = str(uuid.uuid4())
         record = json.dumps({"content_type": content_type, "size_bytes": size_bytes})
         await self._redis_call(
