@@ -1,4 +1,4 @@
-# Helpers of the scripts that start a local server in the background and stop only what they
+# Functions shared by the scripts that start a local server in the background and stop only what they
 # started (scripts/auth-emulator.sh, scripts/object-store.sh). Source it; it defines functions
 # only.
 
