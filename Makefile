@@ -16,7 +16,8 @@ INT8_MODELS := $(foreach m,lite0 lite2,$(MODEL_DIR)/efficientnet-$(m)-int8.onnx)
 MODEL_BUILD_CODE := $(filter-out tools/model/publish.py,$(wildcard tools/model/*.py))
 FILES ?=
 DEFAULT ?=
-WORKERS ?= 1
+# Empty: SNAPMATCH_WORKER_PROCESSES (default: one worker per available core).
+WORKERS ?=
 EMAIL ?= dev@snapmatch.test
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -80,7 +81,7 @@ emulator: ## start the Firebase Auth Emulator if it is not running
 emulator-stop: ## stop the Auth Emulator started by `make emulator`
 	scripts/auth-emulator.sh stop
 
-run: $(VENV)/.installed $(MODEL) $(WEB) services db migrate-queue ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
+run: $(VENV)/.installed $(MODEL) $(WEB) services db migrate-queue ## run emulator, gateway and WORKERS workers (default: one per core); Ctrl-C stops them
 	WORKERS=$(WORKERS) scripts/run-dev.sh
 
 test: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## the whole suite against the real services

@@ -85,6 +85,7 @@ def _model_registry(
             entry,
             data,
             intra_op_threads=settings.worker_inference_threads,
+            spinning=settings.worker_inference_spinning,
             top_k=settings.top_k,
             max_pixels=settings.max_image_pixels,
             provider=settings.worker_execution_provider,
