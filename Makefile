@@ -94,7 +94,8 @@ chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under work
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
 	$(PY) -m tools.chaos $(CHAOS_ARGS)
 
-bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes BENCH_OUT (docs/BENCHMARKS.md)
+bench: $(VENV)/.installed $(MODEL) $(WEB) services emulator ## measure kernel vs pipeline on the defaults (targets, CPU per process, open loop); writes BENCH_OUT and its plot
+	SNAPMATCH_DATABASE_URL=mariadb://snapmatch:snapmatch@127.0.0.1:3306/$(TEST_DB) $(PY) -m app.catalog setup >/dev/null
 	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 bench-page: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## time the web page in headless Chromium (load, first answer); writes its section of BENCH_OUT

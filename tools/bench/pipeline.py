@@ -16,7 +16,7 @@ import httpx
 
 from tools.bench.results import Sample
 from tools.bench.system import peak_rss_mb, pids_named
-from tools.devstack import Services, Stack, delete_queue, queue_counts, wait_until
+from tools.devstack import REPO_ROOT, Services, Stack, delete_queue, queue_counts, wait_until
 
 
 async def one_request(client: httpx.AsyncClient, headers: dict[str, str], jpeg: bytes) -> Sample:
@@ -121,14 +121,26 @@ async def never_blocks(stack: StackHandle, token: str, backlog: bytes, probe: by
 
 @contextmanager
 def running_stack(
-    log_dir: Path, workers: int, services: Services, **env: str
+    log_dir: Path,
+    workers: int,
+    services: Services,
+    env: dict[str, str] | None = None,
+    *,
+    root: Path = REPO_ROOT,
 ) -> Iterator[StackHandle]:
-    """A gateway and ``workers`` workers on a queue of their own, deleted afterwards."""
+    """A gateway and ``workers`` workers on a queue of their own, deleted afterwards; the code of
+    the checkout at ``root``. Settings are `make run`'s (development, every default) but for
+    ``env`` and a rate limit no benchmark client could stay under."""
     stack = Stack(
         queue=f"bench-{uuid.uuid4().hex[:8]}",
         log_dir=log_dir,
-        env_overrides=env,
+        env_overrides={
+            "SNAPMATCH_ENVIRONMENT": "development",
+            "SNAPMATCH_WORKER_PROCESSES": str(workers),
+        }
+        | (env or {}),
         services=services,
+        root=root,
     )
     try:
         stack.start_gateway()

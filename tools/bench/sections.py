@@ -5,6 +5,7 @@ from pathlib import Path
 
 PAGE_START = "<!-- page-bench:start -->"
 PAGE_END = "<!-- page-bench:end -->"
+MODELS = "## Models"  # written by tools.bench.models
 
 
 def page_section(text: str) -> str | None:
@@ -28,3 +29,15 @@ def keep_page_section(out: Path, text: str) -> str:
     old = out.read_text() if out.is_file() else ""
     section = page_section(old)
     return with_page_section(text, section) if section else text
+
+
+def keep_models_section(out: Path, text: str) -> str:
+    """``text`` (a report measured without the models) with the models section of the report
+    it replaces, page section excluded."""
+    old = out.read_text() if out.is_file() else ""
+    start = old.find(f"\n{MODELS}\n")
+    if start < 0:
+        return text
+    ends = [i for i in (old.find("\n## ", start + 1), old.find(PAGE_START, start)) if i >= 0]
+    section = old[start : min(ends) if ends else len(old)].strip("\n")
+    return text.rstrip("\n") + "\n\n" + section + "\n"
