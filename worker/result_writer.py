@@ -14,7 +14,7 @@ from redis.sentinel import Sentinel
 
 from config import Settings
 from config.redis_sentinel import primary_options, sentinel_options
-from contracts.redis_keys import RESULT_CHANNEL, task_key
+from contracts.redis_keys import RESULT_CHANNEL, result_announcement, task_key
 from contracts.results import TaskRecord
 
 logger = structlog.stdlib.get_logger(__name__)
@@ -42,11 +42,12 @@ class ResultWriter:
 
     def put(self, record: TaskRecord) -> None:
         """Store a terminal result (it replaces the pending marker and expires after the TTL),
-        then announce its task id to long-polling gateways; both in one round trip, with the
-        wait for the replicas when they are required."""
+        then announce it, record included, to long-polling gateways; both in one round trip,
+        with the wait for the replicas when they are required."""
+        stored = record.to_json()
         pipe = self._redis.pipeline(transaction=False)
-        pipe.set(task_key(record.task_id), record.to_json(), ex=self._ttl)
-        pipe.publish(RESULT_CHANNEL, record.task_id)
+        pipe.set(task_key(record.task_id), stored, ex=self._ttl)
+        pipe.publish(RESULT_CHANNEL, result_announcement(record.task_id, stored))
         self._confirm_replicated(pipe, record.task_id)
 
     def ensure_replicated(self, record: TaskRecord) -> None:

@@ -9,7 +9,7 @@ from app.core.redis import request_client
 from app.tasks.store import TaskStore
 from app.tasks.waiter import ResultNotifier, wait_for_result
 from config import Settings
-from contracts.redis_keys import RESULT_CHANNEL
+from contracts.redis_keys import RESULT_CHANNEL, result_announcement
 from contracts.results import TaskRecord, TaskStatus, utc_now
 from tools.devstack import REDIS_URL
 from worker.result_writer import ResultWriter
@@ -108,3 +108,38 @@ def test_a_zero_wait_answers_pending_at_once() -> None:
 
     record = asyncio.run(scenario())
     assert record is not None and record.status is TaskStatus.PENDING
+
+
+def test_a_woken_read_answers_with_the_announced_record_without_reading_again() -> None:
+    """The store still says pending (the key is never rewritten here): only the record carried
+    by the announcement can make the waiting read answer ``done``."""
+    settings = _settings()
+    task_id = str(uuid.uuid4())
+    pending = TaskRecord(
+        task_id=task_id, owner_uid="uid-1", status=TaskStatus.PENDING, submitted_at=utc_now()
+    )
+    done = pending.model_copy(update={"status": TaskStatus.DONE, "completed_at": utc_now()})
+
+    async def scenario() -> TaskRecord | None:
+        import redis.asyncio as aioredis
+
+        redis = request_client(settings)
+        store, notifier = TaskStore(settings, redis), ResultNotifier(settings)
+        publisher = aioredis.Redis.from_url(REDIS_URL)
+        notifier.start()
+        try:
+            await asyncio.wait_for(notifier.subscribed.wait(), 30)
+            await store.reserve(pending, None)
+            waiting = asyncio.create_task(
+                wait_for_result(store, notifier, task_id, owner_uid="uid-1", wait_seconds=60)
+            )
+            await _until(lambda: notifier.waiting == 1, "the read to wait")
+            await publisher.publish(RESULT_CHANNEL, result_announcement(task_id, done.to_json()))
+            return await asyncio.wait_for(waiting, 30)
+        finally:
+            await publisher.aclose()
+            await notifier.close()
+            await redis.aclose()
+
+    record = asyncio.run(scenario())
+    assert record == done
