@@ -24,6 +24,7 @@ from tools.bench.pipeline import StackHandle, never_blocks, running_stack
 from tools.bench.plans import Plan, plans
 from tools.bench.plot import plot_open_loop
 from tools.bench.report import render
+from tools.bench.report_extra import ab_table
 from tools.bench.results import DEFAULTS, KernelResult, Measurements, PipelineResult
 from tools.bench.sections import keep_models_section, keep_page_section
 from tools.bench.system import machine_description
@@ -234,8 +235,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("models",),
-        help="measure only this part and replace its section of --out, keeping the rest",
+        choices=("models", "ab"),
+        help="measure only this part: `models` replaces its section of --out, keeping the "
+        "rest; `ab` (with --baseline) prints the A/B table and writes nothing",
     )
     return parser.parse_args(argv)
 
@@ -257,6 +259,41 @@ def models_only(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
+def ab_only(args: argparse.Namespace, services: Services) -> int:
+    """``--only ab``: this checkout against ``--baseline``, printed, nothing written."""
+    if not args.baseline:
+        say("--only ab needs --baseline REVISION")
+        return 2
+    say(f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    jpegs = {1.2: make_jpegs(1.2)}
+    token = sign_up(unique_email("bench")).id_token
+    provider = {"SNAPMATCH_WORKER_EXECUTION_PROVIDER": args.provider}
+    reference = measure_reference(jpegs[1.2], 2.0, args.provider, _default_workers())
+    threads, spinning = worker_setting(_default_workers())
+    with tempfile.TemporaryDirectory(prefix="snapmatch-bench-") as tmp:
+        pairs = measure_ab(args, services, jpegs, token, Path(tmp), provider)
+    m = Measurements(
+        machine=[],
+        kernels=[],
+        pipelines=[],
+        sweep=[],
+        batches=[],
+        blocks=[],
+        agreement=(0, 0),
+        rss={},
+        reference=reference,
+        worker_setting=f"{threads} thread(s), spinning {'on' if spinning else 'off'}",
+        ab=pairs,
+    )
+    print("\n".join(ab_table(m)))
+    say(f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+def _default_workers() -> int:
+    return machine.default_worker_processes(machine.available_cores())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     services = dataclasses.replace(
@@ -264,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.only == "models":
         return models_only(args, services)
+    if args.only == "ab":
+        return ab_only(args, services)
     seconds = 2.0 if args.quick else args.seconds
     sweep_seconds = 1.0 if args.quick else 2.0
     for path in (FP32, INT8):
