@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from tools.bench.results import Sample
-from tools.bench.system import peak_rss_mb, pids_named
+from tools.bench.system import peak_rss_mb, pids_listening, pids_named
 from tools.devstack import REPO_ROOT, Services, Stack, delete_queue, queue_counts, wait_until
 
 
@@ -152,8 +153,8 @@ def running_stack(
         pids = {
             "gateway": [gateway],
             "worker": worker_pids,
-            "rabbitmq": pids_named("beam.smp"),
-            "redis": pids_named("redis-server"),
+            "rabbitmq": _server_pids(services.amqp_url, 5672, "beam.smp"),
+            "redis": _server_pids(services.redis_url, 6379, "redis-server"),
             "client": [os.getpid()],
         }
 
@@ -167,3 +168,9 @@ def running_stack(
     finally:
         stack.stop()
         delete_queue(stack.queue, amqp_url=services.amqp_url)
+
+
+def _server_pids(url: str, default_port: int, command: str) -> list[int]:
+    """The server behind ``url`` by its listening port; by command name where /proc does not
+    tell (then every such server on the machine counts)."""
+    return pids_listening(urlsplit(url).port or default_port) or pids_named(command)
