@@ -130,7 +130,11 @@ class TaskConsumer:
         body: bytes,
     ) -> None:
         headers: dict[str, Any] = properties.headers or {}
-        delivery = Delivery(body=body, delivery_count=int(headers.get("x-delivery-count", 0)))
+        delivery = Delivery(
+            body=body,
+            delivery_count=int(headers.get("x-delivery-count", 0)),
+            redelivered=bool(method.redelivered),
+        )
         self._submit(functools.partial(self._process, channel, method.delivery_tag, delivery))
 
     def _on_dead_letter(
