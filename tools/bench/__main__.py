@@ -183,14 +183,17 @@ def measure_ab(
         "SNAPMATCH_WORKER_INFERENCE_SPINNING": str(spinning).lower(),
     }
     root = export_revision(args.baseline, tmp / "baseline")
+    candidate = REPO_ROOT
+    if args.candidate:
+        candidate = export_revision(args.candidate, tmp / "candidate")
     say(f"A/B: {args.baseline} against this checkout, {workers} worker(s) each ...")
     with (
         running_stack(tmp, workers, services, env, root=root) as base,
-        running_stack(tmp, workers, services, env) as this,
+        running_stack(tmp, workers, services, env, root=candidate) as this,
     ):
         return compare(
             Side(f"{args.baseline}", base),
-            Side("this checkout", this),
+            Side(args.candidate or "this checkout", this),
             token,
             jpegs,
             ((1.2, 1), (1.2, 4)),
@@ -225,6 +228,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--baseline",
         metavar="REVISION",
         help="also measure this git revision against the checkout, side by side (A/B)",
+    )
+    parser.add_argument(
+        "--candidate",
+        metavar="REVISION",
+        help="with --baseline: measure this revision instead of the checkout",
     )
     parser.add_argument("--ab-rounds", type=int, default=3, help="A/B turns per side")
     parser.add_argument(
