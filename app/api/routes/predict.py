@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Request, Response, status
 
 from app.api.deps import ModelsDep, SettingsDep, SubmitterDep, UploadingUser
 from app.api.openapi import error_responses
+from app.api.routes.results import result_path
 from app.api.schemas import TaskAccepted
 from app.tasks.image_check import inspect_image
 from app.tasks.submit import Photo
@@ -88,7 +89,7 @@ async def create_prediction(
         model=model.name,
     )
     submission = await submitter.submit(photo, owner_uid=user.uid, idempotency_key=idempotency_key)
-    result_url = str(request.url_for("get_result", task_id=submission.task_id).path)
+    result_url = result_path(request, submission.task_id)
     response.headers["Location"] = result_url
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
