@@ -27,7 +27,7 @@ from tools.bench.report import render
 from tools.bench.report_extra import ab_table
 from tools.bench.results import DEFAULTS, KernelResult, Measurements, PipelineResult
 from tools.bench.sections import keep_models_section, keep_page_section
-from tools.bench.system import machine_description
+from tools.bench.system import CpuMeter, machine_description
 from tools.devstack import MODEL_DIR, REGISTRY, REPO_ROOT, TEST_SERVICES, Services, wait_until
 from tools.devstack.emulator import sign_up, unique_email
 from tools.devstack.services import local_redis_url
@@ -112,15 +112,24 @@ def measure_open_loop(
     for load in OPEN_LOOP_LOADS:
         rate = load * capacity
         say(f"  open loop at {load:.0%} of {capacity:.1f} img/s: {rate:.1f} uploads/s ...")
-        result = asyncio.run(
-            open_loop(
-                stack.base_url, token, jpegs, rate=rate, seconds=seconds, load=load, progress=say
+        with CpuMeter(stack.pids) as meter:
+            result = asyncio.run(
+                open_loop(
+                    stack.base_url,
+                    token,
+                    jpegs,
+                    rate=rate,
+                    seconds=seconds,
+                    load=load,
+                    progress=say,
+                )
             )
-        )
+        result = dataclasses.replace(result, cpu=meter.percent)
         results.append(result)
         say(
             f"    p50 {result.pct(50):.1f}, p95 {result.pct(95):.1f}, p99 {result.pct(99):.1f} ms,"
-            f" {result.refused} of {result.sent} refused (503)"
+            f" {result.refused} of {result.sent} refused (503); CPU % client "
+            f"{meter.percent.get('client', 0):.0f}, machine {meter.percent.get('machine', 0):.0f}"
         )
         # Arrivals given up on may still be queued: the next rate starts on an empty queue.
         wait_until(lambda: stack.backlog() == 0, timeout=300, what="the backlog to drain")

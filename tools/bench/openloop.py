@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import numpy as np
@@ -25,6 +25,7 @@ class OpenLoopResult:
     refused: int  # uploads answered 503 (broker or store unavailable, queue full)
     failed: int  # any other non-success, and arrivals unanswered after the drain
     sent: int
+    cpu: dict[str, float] = field(default_factory=dict)  # % of one core by role, as CpuMeter
 
     def pct(self, q: float) -> float:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")

@@ -41,16 +41,23 @@ def open_loop_section(m: Measurements) -> list[str]:
         f"whether or not earlier ones are answered (as photos from many phones do), at shares "
         f"of the capacity the defaults reached closed-loop ({fmt(m.capacity)} img/s); each "
         "upload then long-polls its result. Latency from the start of the POST to the client "
-        "holding the result.",
+        "holding the result. CPU is % of one core over the arrivals and their answers; a "
+        "client near 100 % would mean the load generator, not the system, set the pace.",
         "",
-        "| load | uploads/s | sent | p50 | p95 | p99 | p99 / p50 | 503 | other failures |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| load | uploads/s | sent | p50 | p95 | p99 | p99 / p50 | 503 | other failures "
+        "| CPU gateway | CPU worker(s) | CPU client | CPU machine |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in m.open_loop:
         lines.append(
             f"| {r.load:.0%} | {fmt(r.rate)} | {r.sent} | {fmt(r.pct(50))} | {fmt(r.pct(95))} "
             f"| {fmt(r.pct(99))} | {r.tail_ratio:.2f} | {100 * r.refused_share:.1f} % "
-            f"| {r.failed} |"
+            f"| {r.failed} "
+            + "".join(
+                f"| {r.cpu.get(role, 0):.0f} % "
+                for role in ("gateway", "worker", "client", "machine")
+            )
+            + "|"
         )
     if m.plot:
         lines += ["", f"![open-loop latency]({m.plot})"]
