@@ -1,0 +1,117 @@
+// On-device mode: the server's default model runs in this browser (onnxruntime-web, WASM) on
+// the photo prepared as the model's published record says; only the top classes and their
+// confidences go to the server, for the products (GET /products/matches, ranked like the
+// products of a server result). The photo never leaves the device.
+import { ApiError } from '../api/errors.js';
+import { withRetries } from '../api/retry.js';
+import { decodePhoto } from '../ondevice/decode.js';
+import { OnDeviceError } from '../ondevice/errors.js';
+import { indexedDbStore, loadModelFile } from '../ondevice/model-cache.js';
+import { createModelRunner } from '../ondevice/runtime.js';
+import { topClasses } from '../ondevice/scores.js';
+import { toInputTensor } from '../ondevice/tensor.js';
+
+const MODEL_SOURCES = {
+  network: 'model downloaded',
+  cache: "model from this device's cache",
+  memory: 'model already loaded',
+};
+
+/** Milliseconds `work` took, also recorded as a performance measure `snapmatch:<name>`. */
+async function timed(name, work) {
+  const start = performance.now();
+  const value = await work();
+  performance.measure(`snapmatch:${name}`, { start, end: performance.now() });
+  return [value, performance.now() - start];
+}
+
+async function asRuntimeError(work) {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof OnDeviceError || error?.name === 'AbortError') throw error;
+    throw new OnDeviceError('runtime_failed', `onnxruntime-web: ${error?.message ?? error}`, { cause: error });
+  }
+}
+
+/**
+ * @param {ReturnType<import('../api/client.js').createApiClient>} api
+ * @param {{top_k: number}} config the gateway's /app/config.json
+ * @param {{store?: import('../ondevice/model-cache.js').ModelStore}} [options]
+ */
+export function deviceClassifier(api, config, { store = indexedDbStore() } = {}) {
+  /** The model ready in this page: {record, labels, runner, fromCache} */
+  let ready = null;
+
+  /** The server's default model, its labels and a runner for it: downloaded or from the cache
+   * on first use, and again only when the server publishes another version. */
+  async function prepare({ onPhase, onProgress, onWait, signal }) {
+    const { body: served } = await withRetries(() => api.get('/models', { signal }), { onWait, signal });
+    const record = served.models.find((model) => model.name === served.default);
+    if (!record) throw new ApiError(503, 'model_unavailable', 'the default model is not served');
+    if (ready?.record.version === record.version) return { model: ready, loadMs: 0 };
+    const [model, loadMs] = await timed('model-load', async () => {
+      const { body: labels } = await withRetries(() => api.get(record.labels_url, { signal }), { onWait, signal });
+      onPhase?.('downloading');
+      const path = `/models/${encodeURIComponent(record.name)}/download`;
+      const file = await loadModelFile(api, path, { store, onProgress, signal });
+      onPhase?.('loading');
+      const runner = await asRuntimeError(() => createModelRunner(file.bytes, record.preprocessing));
+      return { record, labels: labels.labels, runner, fromCache: file.fromCache };
+    });
+    ready?.runner.release();
+    ready = model;
+    return { model, loadMs };
+  }
+
+  async function productsFor(predictions, { onWait, signal }) {
+    const params = {
+      class_ids: predictions.map((p) => p.class_id).join(','),
+      confidences: predictions.map((p) => p.confidence).join(','),
+    };
+    try {
+      const { body } = await withRetries(() => api.get('/products/matches', { params, signal }), { onWait, signal });
+      return { products: body.products, productsStatus: 'ok' };
+    } catch (error) {
+      // As in a server result: the labels stand without the shop behind them.
+      if (error instanceof ApiError && error.status === 503) return { products: [], productsStatus: 'unavailable' };
+      throw error;
+    }
+  }
+
+  return {
+    id: 'device',
+    uploads: false,
+    describe(answer) {
+      const source = MODEL_SOURCES[answer.modelSource];
+      return `this device (WebAssembly), ${answer.model.name} (version ${answer.model.version}, ${source})`;
+    },
+    async classify(file, hooks) {
+      const started = performance.now();
+      hooks.onPhase?.('loading');
+      const { model, loadMs } = await prepare(hooks);
+      hooks.onPhase?.('running');
+      const spec = model.record.preprocessing;
+      const [input, prepareMs] = await timed('preprocess', async () => toInputTensor(await decodePhoto(file, spec), spec));
+      const [output, inferenceMs] = await timed('inference', () => asRuntimeError(() => model.runner.run(input)));
+      const predictions = topClasses(output, spec.output_activation, config.top_k, model.labels);
+      hooks.onPhase?.('matching');
+      const [matches, matchMs] = await timed('matches', () => productsFor(predictions, hooks));
+      const timings = [
+        ['preparing the photo', prepareMs],
+        ['running the model', inferenceMs],
+        ['finding the products', matchMs],
+        ['from photo to answer', performance.now() - started],
+      ];
+      if (loadMs > 0) timings.unshift([model.fromCache ? 'loading the model from this device' : 'downloading the model', loadMs]);
+      return {
+        mode: 'device',
+        predictions,
+        model: { name: model.record.name, version: model.record.version },
+        modelSource: loadMs === 0 ? 'memory' : model.fromCache ? 'cache' : 'network',
+        timings,
+        ...matches,
+      };
+    },
+  };
+}
