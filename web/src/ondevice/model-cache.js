@@ -1,23 +1,12 @@
-// The model file, kept on this device by its ETag (IndexedDB: unlike the Cache API it also
-// works on plain http, a phone reaching a laptop over the LAN). Each use revalidates it with
-// If-None-Match, so a model republished on the server is fetched again and a current copy
-// costs a 304 without a body.
-import { createStore, get, set } from 'idb-keyval';
+// The model file, kept on this device by its ETag (see model-store.js for where). Each use
+// revalidates it with If-None-Match, so a model republished on the server is fetched again
+// and a current copy costs a 304 without a body.
 
 /**
  * @typedef {{etag: string, bytes: ArrayBuffer}} CachedModel
  * @typedef {{get: (key: string) => Promise<CachedModel | undefined>,
  *            set: (key: string, value: CachedModel) => Promise<void>}} ModelStore
  */
-
-/** @returns {ModelStore} */
-export function indexedDbStore() {
-  const store = createStore('snapmatch-models', 'files');
-  return {
-    get: (key) => get(key, store),
-    set: (key, value) => set(key, value, store),
-  };
-}
 
 /** Reads a body, reporting the share received when the length is known. */
 async function readBody(response, onProgress) {
