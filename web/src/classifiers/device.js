@@ -55,9 +55,11 @@ export function deviceClassifier(api, config, { store = indexedDbStore() } = {})
       const { body: labels } = await withRetries(() => api.get(record.labels_url, { signal }), { onWait, signal });
       onPhase?.('downloading');
       const path = `/models/${encodeURIComponent(record.name)}/download`;
-      const file = await loadModelFile(api, path, { store, onProgress, signal });
+      const [file] = await timed('model-file', () => loadModelFile(api, path, { store, onProgress, signal }));
       onPhase?.('loading');
-      const runner = await asRuntimeError(() => createModelRunner(file.bytes, record.preprocessing));
+      const [runner] = await timed('model-session', () =>
+        asRuntimeError(() => createModelRunner(file.bytes, record.preprocessing)),
+      );
       return { record, labels: labels.labels, runner, fromCache: file.fromCache };
     });
     ready?.runner.release();
