@@ -210,6 +210,10 @@ def render(
 ) -> str:
     js, css, ort = bundle_sizes("index-*.js"), bundle_sizes("*.css"), bundle_sizes("ort*.js")
     wasm = sum(path.stat().st_size for path in WEB_ASSETS.glob("*.wasm")) / 2**20
+
+    def ratio(what: str, to: str) -> float:
+        return statistics.median(results[what]) / statistics.median(results[to])
+
     return "\n".join(
         [
             PAGE_START,
@@ -275,7 +279,14 @@ def render(
             "WebAssembly file, cached for good by the browser (hashed names); the inference rows "
             f"are the medians of {WARM_PHOTOS} photos per run on a loaded model "
             "(the first run of a session has its own row), and the "
-            "worker's of one answer per run, both the same model (efficientnet-lite0, fp32).",
+            "worker's of one answer per run, both the same model (efficientnet-lite0, fp32). "
+            "Side by side: WASM inference in the page takes "
+            f"{ratio('wasm_inference', 'server_inference'):.1f}x the worker's; the first "
+            "on-device answer takes "
+            f"{ratio('device_cold', 'answer'):.1f}x a server-mode answer with an empty browser and "
+            f"{ratio('device_cached', 'answer'):.1f}x with the model cached, "
+            f"{ratio('device_session', 'device_cached'):.0%} of that creating the session, "
+            "which later photos in the page skip.",
             PAGE_END,
         ]
     )
