@@ -97,3 +97,20 @@ def test_a_reloaded_page_revalidates_its_copy_of_the_model_and_runs_it(
     expect(page.get_by_test_id("answer")).to_contain_text("model from this device's cache")
     assert _top_class(page) == first_top
     assert downloads == [200, 304]
+
+
+def test_a_file_the_browser_cannot_read_is_explained_and_never_uploaded(
+    catalog_stack: Stack, watched: WatchedPage
+) -> None:
+    page = watched.page
+    sent_requests: list[str] = []
+    page.on("request", lambda request: sent_requests.append(f"{request.method} {request.url}"))
+    new_shopper(page, catalog_stack.base_url)
+    page.get_by_test_id("mode-device").check()
+
+    pick_photo(page, "notes.txt", b"shopping list: espresso cups\n", mime="text/plain")
+    error = page.get_by_test_id("error")
+    expect(error).to_contain_text("This browser cannot read this photo.", timeout=ANSWER_TIMEOUT_MS)
+    expect(error).to_contain_text("switch to “On the server”")
+    expect(page.get_by_test_id("prediction")).to_have_count(0)
+    assert not [sent for sent in sent_requests if "/predict" in sent], "the photo left the device"

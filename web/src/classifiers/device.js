@@ -41,30 +41,51 @@ async function asRuntimeError(work) {
  * @param {{store?: import('../ondevice/model-cache.js').ModelStore}} [options]
  */
 export function deviceClassifier(api, config, { store = indexedDbStore() } = {}) {
-  /** The model ready in this page: {record, labels, runner, fromCache} */
-  let ready = null;
+  /** The model of this page: {version, model: Promise<{record, labels, runner, fromCache,
+   * loadMs, used}>}. One load serves every photo asked meanwhile; none is tied to one photo's
+   * AbortSignal, since the next photo needs the same model. */
+  let current = null;
+  /** The hooks of the latest photo, which the load in progress reports to. */
+  let listener = {};
 
-  /** The server's default model, its labels and a runner for it: downloaded or from the cache
-   * on first use, and again only when the server publishes another version. */
-  async function prepare({ onPhase, onProgress, onWait, signal }) {
-    const { body: served } = await withRetries(() => api.get('/models', { signal }), { onWait, signal });
-    const record = served.models.find((model) => model.name === served.default);
-    if (!record) throw new ApiError(503, 'model_unavailable', 'the default model is not served');
-    if (ready?.record.version === record.version) return { model: ready, loadMs: 0 };
+  async function load(record) {
     const [model, loadMs] = await timed('model-load', async () => {
-      const { body: labels } = await withRetries(() => api.get(record.labels_url, { signal }), { onWait, signal });
-      onPhase?.('downloading');
+      const onWait = (...args) => listener.onWait?.(...args);
+      const { body: labels } = await withRetries(() => api.get(record.labels_url), { onWait });
+      listener.onPhase?.('downloading');
       const path = `/models/${encodeURIComponent(record.name)}/download`;
-      const [file] = await timed('model-file', () => loadModelFile(api, path, { store, onProgress, signal }));
-      onPhase?.('loading');
+      const onProgress = (fraction) => listener.onProgress?.(fraction);
+      const [file] = await timed('model-file', () => loadModelFile(api, path, { store, onProgress }));
+      listener.onPhase?.('loading');
       const [runner] = await timed('model-session', () =>
         asRuntimeError(() => createModelRunner(file.bytes, record.preprocessing)),
       );
       return { record, labels: labels.labels, runner, fromCache: file.fromCache };
     });
-    ready?.runner.release();
-    ready = model;
-    return { model, loadMs };
+    return { ...model, loadMs, used: false };
+  }
+
+  /** The server's default model ready to run: downloaded or from this device's copy on first
+   * use, and again only when the server publishes another version. */
+  async function prepare(hooks) {
+    const { onWait, signal } = hooks;
+    listener = hooks;
+    const { body: served } = await withRetries(() => api.get('/models', { signal }), { onWait, signal });
+    const record = served.models.find((model) => model.name === served.default);
+    if (!record) throw new ApiError(503, 'model_unavailable', 'the default model is not served');
+    if (current?.version !== record.version) {
+      const previous = current;
+      const loading = { version: record.version, model: load(record) };
+      current = loading;
+      // A failed load is tried again by the next photo.
+      loading.model.catch(() => {
+        if (current === loading) current = null;
+      });
+      previous?.model.then((model) => model.runner.release(), () => {});
+    }
+    const model = await current.model;
+    signal?.throwIfAborted();
+    return model;
   }
 
   async function productsFor(predictions, { onWait, signal }) {
@@ -92,11 +113,14 @@ export function deviceClassifier(api, config, { store = indexedDbStore() } = {})
     async classify(file, hooks) {
       const started = performance.now();
       hooks.onPhase?.('loading');
-      const { model, loadMs } = await prepare(hooks);
+      const model = await prepare(hooks);
+      const firstUse = !model.used;
+      model.used = true;
       hooks.onPhase?.('running');
       const spec = model.record.preprocessing;
       const [input, prepareMs] = await timed('preprocess', async () => toInputTensor(await decodePhoto(file, spec), spec));
       const [output, inferenceMs] = await timed('inference', () => asRuntimeError(() => model.runner.run(input)));
+      hooks.signal?.throwIfAborted();
       const predictions = topClasses(output, spec.output_activation, config.top_k, model.labels);
       hooks.onPhase?.('matching');
       const [matches, matchMs] = await timed('matches', () => productsFor(predictions, hooks));
@@ -106,12 +130,14 @@ export function deviceClassifier(api, config, { store = indexedDbStore() } = {})
         ['finding the products', matchMs],
         ['from photo to answer', performance.now() - started],
       ];
-      if (loadMs > 0) timings.unshift([model.fromCache ? 'loading the model from this device' : 'downloading the model', loadMs]);
+      if (firstUse) {
+        timings.unshift([model.fromCache ? 'loading the model from this device' : 'downloading the model', model.loadMs]);
+      }
       return {
         mode: 'device',
         predictions,
         model: { name: model.record.name, version: model.record.version },
-        modelSource: loadMs === 0 ? 'memory' : model.fromCache ? 'cache' : 'network',
+        modelSource: !firstUse ? 'memory' : model.fromCache ? 'cache' : 'network',
         timings,
         ...matches,
       };
