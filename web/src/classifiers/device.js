@@ -22,10 +22,12 @@ const MODEL_SOURCES = {
 async function timed(name, work) {
   const start = performance.now();
   const value = await work();
-  performance.measure(`snapmatch:${name}`, { start, end: performance.now() });
-  return [value, performance.now() - start];
+  const end = performance.now();
+  performance.measure(`snapmatch:${name}`, { start, end });
+  return [value, end - start];
 }
 
+/** onnxruntime-web fails with plain Errors; the page words them as "cannot run here". */
 async function asRuntimeError(work) {
   try {
     return await work();
