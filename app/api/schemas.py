@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.catalog.matching import Matches
 from app.catalog.models import ProductMatch
+from app.history.queries import HistoryRow
 from contracts.model_files import Preprocessing
 from contracts.model_registry import ModelEntry
 from contracts.results import Failure, ModelInfo, Prediction, TaskRecord, TaskStatus, Timings
@@ -57,6 +58,83 @@ class TaskResult(BaseModel):
         return cls.model_validate(
             fields | {"products": matches.products, "products_status": matches.status}
         )
+
+
+class BatchTask(BaseModel):
+    task_id: str
+    result_url: str
+
+
+class BatchAccepted(BaseModel):
+    batch_id: str
+    status: Literal["queued"] = "queued"
+    tasks: list[BatchTask] = Field(description="One task per image, in upload order.")
+
+
+class BatchResults(BaseModel):
+    batch_id: str
+    status: Literal["done"] = "done"
+    results: list[TaskResult | TaskNotReady] = Field(
+        description="One per image, in upload order: its result, or `not_found` for a task "
+        "deleted (or expired) since."
+    )
+
+
+class BatchNotReady(BaseModel):
+    batch_id: str
+    status: Literal["pending", "not_found"]
+    detail: str
+
+
+class TopPrediction(BaseModel):
+    class_id: int
+    label: str
+    confidence: float
+
+
+class HistoryModel(BaseModel):
+    name: str
+    version: str | None = Field(description="The version that ran; null until the task ends.")
+
+
+class TaskHistoryItem(BaseModel):
+    """What the history keeps of a task: no image, no full prediction list."""
+
+    task_id: str
+    status: TaskStatus
+    submitted_at: datetime
+    completed_at: datetime | None
+    model: HistoryModel | None
+    top_prediction: TopPrediction | None
+    error_code: str | None = Field(description="Why a `failed` task failed.")
+
+    @classmethod
+    def from_row(cls, row: HistoryRow) -> "TaskHistoryItem":
+        top = None
+        if row.top_class_id is not None and row.top_label is not None:
+            top = TopPrediction(
+                class_id=row.top_class_id,
+                label=row.top_label,
+                confidence=row.top_confidence or 0.0,
+            )
+        return cls(
+            task_id=row.task_id,
+            status=TaskStatus(row.status),
+            submitted_at=row.submitted_at,
+            completed_at=row.completed_at,
+            model=None
+            if row.model_name is None
+            else HistoryModel(name=row.model_name, version=row.model_version),
+            top_prediction=top,
+            error_code=row.error_code,
+        )
+
+
+class TaskHistoryPage(BaseModel):
+    items: list[TaskHistoryItem] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page."
+    )
 
 
 class ModelRecord(BaseModel):

@@ -3,13 +3,21 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CatalogDep, NotifierDep, PollingUser, SettingsDep, StoreDep
+from app.api.deps import (
+    CatalogDep,
+    EraserDep,
+    NotifierDep,
+    PollingUser,
+    SettingsDep,
+    StoreDep,
+)
 from app.api.openapi import error_responses
 from app.api.schemas import TaskNotReady, TaskResult
 from app.catalog.matching import products_for
+from app.core.errors import APIError
 from app.tasks.waiter import wait_for_result
 from contracts.results import TaskStatus
 
@@ -87,3 +95,34 @@ async def get_result(
             headers={"Retry-After": str(settings.poll_retry_after_seconds)},
         )
     return TaskResult.from_record(record, await products_for(record, catalog))
+
+
+_DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    204: {"description": "Deleted: the result, its pending marker and its history row."},
+    **error_responses(
+        {
+            401: "Missing or invalid Firebase ID token (or App Check token, when required).",
+            404: "No such task of yours (unknown, already deleted, or someone else's).",
+            422: "The task id is not a UUID.",
+            429: "Too many requests by this user; retry after `Retry-After` seconds.",
+            503: "Result store or database unavailable; retry (deleting twice is harmless).",
+        },
+        {404: ("not_found", "no such task")},
+    ),
+}
+
+
+@router.delete(
+    "/result/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=_DELETE_RESPONSES,
+    operation_id="deleteResult",
+    summary="Cancel a queued task or delete a finished one",
+)
+async def delete_result(task_id: uuid.UUID, user: PollingUser, eraser: EraserDep) -> Response:
+    """A task still queued is never run (the worker skips it, no result is stored); a
+    finished one is deleted at once, with its history row. Afterwards `GET` answers 404."""
+    if not await eraser.erase_task(str(task_id), owner_uid=user.uid):
+        raise APIError(404, "not_found", "no such task")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
