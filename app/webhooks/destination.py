@@ -25,7 +25,7 @@ def refusal(addresses: Iterable[str], *, allow_private: bool) -> str | None:
     for address in resolved:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
-        if address.is_unspecified or address.is_multicast or address.is_reserved:
+        if address.is_unspecified or address.is_multicast:
             return f"{address} is not a unicast address"
         if allow_private:
             continue
@@ -34,7 +34,7 @@ def refusal(addresses: Iterable[str], *, allow_private: bool) -> str | None:
         if address.is_link_local:
             return f"{address} is a link-local address"
         if address.is_private or not address.is_global:
-            return f"{address} is a private address"
+            return f"{address} is a private or reserved address"
     return None
 
 
