@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.catalog.matching import Matches
 from app.catalog.models import ProductMatch
@@ -66,6 +66,27 @@ class BatchTask(BaseModel):
 
 
 class BatchAccepted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "7d1c2b8e-4b8f-4a57-a7d9-3c3f0a9b8e21",
+                    "status": "queued",
+                    "tasks": [
+                        {
+                            "task_id": "0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11",
+                            "result_url": "/result/0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11",
+                        },
+                        {
+                            "task_id": "41aa0c3e-2f7d-4c55-8f0e-6d2b9c1a7e30",
+                            "result_url": "/result/41aa0c3e-2f7d-4c55-8f0e-6d2b9c1a7e30",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     batch_id: str
     status: Literal["queued"] = "queued"
     tasks: list[BatchTask] = Field(description="One task per image, in upload order.")
@@ -131,6 +152,31 @@ class TaskHistoryItem(BaseModel):
 
 
 class TaskHistoryPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "task_id": "0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11",
+                            "status": "done",
+                            "submitted_at": "2026-12-01T10:00:00.000000Z",
+                            "completed_at": "2026-12-01T10:00:00.041000Z",
+                            "model": {"name": "efficientnet-lite0", "version": "ac9acef47338"},
+                            "top_prediction": {
+                                "class_id": 967,
+                                "label": "espresso",
+                                "confidence": 0.62,
+                            },
+                            "error_code": None,
+                        }
+                    ],
+                    "next_cursor": "eyJ0IjogIjIwMjYtMTItMDFUMTA6MDA6MDArMDA6MDAi",
+                }
+            ]
+        }
+    )
+
     items: list[TaskHistoryItem] = Field(description="Newest first.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next (older) page; null on the last page."

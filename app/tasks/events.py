@@ -7,13 +7,16 @@ gateways read the stream as one consumer group: each event goes to one gateway, 
 the task's history row and queues its webhook, and acknowledges the event only then. An event
 whose handling fails (MariaDB down) stays pending and is retried; one held by a gateway that
 died is claimed by another after ``_CLAIM_IDLE_MS``. An event of a task deleted meanwhile is
-dropped. Nothing a worker does waits for any of this.
+dropped. Every few seconds the stream is trimmed to the entries not yet acknowledged, so it
+holds only the backlog (``EVENTS_MAX_LENGTH`` bounds it when no gateway reads at all). Nothing
+a worker does waits for any of this.
 """
 
 import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 
 import redis.asyncio as aioredis
@@ -34,12 +37,17 @@ _READ_COUNT = 50
 _BLOCK_MS = 2000
 _CLAIM_IDLE_MS = 60_000
 _RETRY_SECONDS = 2.0
+_TRIM_INTERVAL_SECONDS = 5.0
 
 Entry = tuple[bytes | str, dict[bytes | str, bytes | str]]
 
 
 def result_path(task_id: str) -> str:
     return f"/result/{task_id}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class ResultEventConsumer:
@@ -59,14 +67,12 @@ class ResultEventConsumer:
         self._outbox = outbox
         self._name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def needed(self) -> bool:
-        return self._history.enabled or self._outbox is not None
+        self._next_trim = 0.0
 
     def start(self) -> None:
-        if self.needed:
-            self._task = asyncio.create_task(self._consume_forever(), name="result-events")
+        """Always started, even with history and webhooks off: reading is what trims the
+        stream (``_trim``), which would otherwise hold ``EVENTS_MAX_LENGTH`` results."""
+        self._task = asyncio.create_task(self._consume_forever(), name="result-events")
 
     async def close(self) -> None:
         if self._task is not None:
@@ -90,6 +96,8 @@ class ResultEventConsumer:
                 if not await self._handle_all(entries):
                     backlog = True
                     await asyncio.sleep(_RETRY_SECONDS)
+                else:
+                    await self._trim()
             except RedisError as exc:
                 logger.warning("result events unavailable; retrying", error=str(exc))
                 backlog = True
@@ -137,6 +145,23 @@ class ResultEventConsumer:
                     return False
             await self._redis.xack(self._stream, EVENT_CONSUMER_GROUP, entry_id)
         return True
+
+    async def _trim(self) -> None:
+        """Drop the entries every gateway is done with: all before the oldest still pending,
+        or up to the last one delivered when none is pending."""
+        now = time.monotonic()
+        if now < self._next_trim:
+            return
+        self._next_trim = now + _TRIM_INTERVAL_SECONDS
+        pending = await self._redis.xpending(self._stream, EVENT_CONSUMER_GROUP)
+        oldest = pending.get("min") if pending and pending.get("pending") else None
+        if oldest is None:
+            groups = await self._redis.xinfo_groups(self._stream)
+            names = {_text(group["name"]): group for group in groups}
+            group = names.get(EVENT_CONSUMER_GROUP)
+            oldest = None if group is None else group["last-delivered-id"]
+        if oldest is not None:
+            await self._redis.xtrim(self._stream, minid=oldest, approximate=False)
 
     async def handle(self, record: TaskRecord) -> None:
         """Write the history row and queue the webhook of one terminal result."""

@@ -5,15 +5,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import redis
 
 from app.catalog.database import connect
 from app.catalog.seed import SeedCatalog
 from app.history import queries
+from contracts.redis_keys import events_key
 from contracts.results import TaskRecord, TaskStatus
 from tests.support.catalog import catalog_ready, settings_for
 from tests.support.client import auth, poll, upload
 from tests.support.stacks import custom_stack
-from tools.devstack import Stack, wait_until
+from tools.devstack import REDIS_URL, Stack, wait_until
 from tools.devstack.emulator import SignedInUser
 
 
@@ -159,3 +161,16 @@ def test_retention_zero_keeps_no_history(
         assert queries.owner_task_ids(connection, user.uid) == []
     finally:
         connection.close()
+
+
+def test_the_event_stream_keeps_only_what_is_not_handled_yet(
+    catalog_stack: Stack, user: SignedInUser, coffee_jpeg: bytes
+) -> None:
+    for _ in range(3):
+        _finished(catalog_stack, user, coffee_jpeg)
+    stream = redis.Redis.from_url(REDIS_URL)
+    wait_until(
+        lambda: int(stream.xlen(events_key(catalog_stack.queue))) <= 1,  # type: ignore[arg-type]
+        timeout=30,
+        what="the handled events to be trimmed",
+    )
