@@ -8,6 +8,7 @@ broker refuses it. The one place that knows the order of these steps.
    bound to a task that never ran is left behind (if Redis is down too, both simply expire).
 """
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Sequence
@@ -92,18 +93,24 @@ class TaskSubmitter:
             batch_id = str(uuid.uuid4())
         else:
             batch_id = str(uuid.uuid5(_BATCH_NAMESPACE, f"{owner_uid}\0{idempotency_key}"))
-        submissions = []
-        for index, photo in enumerate(photos):
-            key = (
-                None
-                if idempotency_key is None
-                else IdempotencyKey(
-                    owner_uid,
-                    f"{idempotency_key}\0batch[{index}]",
-                    f"{fingerprint(photo.data, photo.model)}:of {len(photos)}",
-                )
+        keys = [
+            None
+            if idempotency_key is None
+            else IdempotencyKey(
+                owner_uid,
+                f"{idempotency_key}\0batch[{index}]",
+                f"{fingerprint(photo.data, photo.model)}:of {len(photos)}",
             )
-            submissions.append(await self._submit(photo, owner_uid=owner_uid, key=key))
+            for index, photo in enumerate(photos)
+        ]
+        # Published side by side: the confirms overlap. Each task is created (id, submission
+        # time) in upload order before its first await, so the history keeps that order.
+        submissions = await asyncio.gather(
+            *(
+                self._submit(photo, owner_uid=owner_uid, key=key)
+                for photo, key in zip(photos, keys, strict=True)
+            )
+        )
         task_ids = tuple(s.task_id for s in submissions)
         await self._store.put_batch(Batch(batch_id, owner_uid, task_ids))
         return BatchSubmission(batch_id, task_ids, replayed=all(s.replayed for s in submissions))

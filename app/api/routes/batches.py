@@ -1,5 +1,6 @@
 """POST /predict/batch and GET /batches/{batch_id}: up to 10 photos in one request."""
 
+import asyncio
 import time
 import uuid
 from typing import Annotated, Any
@@ -246,15 +247,16 @@ async def get_batch(
             status_code=404,
             headers={"Retry-After": str(settings.poll_retry_after_seconds)},
         )
-    results: list[TaskResult | TaskNotReady] = []
-    for task_id, record in zip(batch.task_ids, records, strict=True):
+
+    async def answer(task_id: str, record: TaskRecord | None) -> TaskResult | TaskNotReady:
         if record is None:
-            results.append(
-                TaskNotReady(task_id=task_id, status="not_found", detail="deleted or expired")
-            )
-        else:
-            results.append(TaskResult.from_record(record, await products_for(record, catalog)))
-    return BatchResults(batch_id=key, results=results)
+            return TaskNotReady(task_id=task_id, status="not_found", detail="deleted or expired")
+        return TaskResult.from_record(record, await products_for(record, catalog))
+
+    results = await asyncio.gather(
+        *(answer(t, r) for t, r in zip(batch.task_ids, records, strict=True))
+    )
+    return BatchResults(batch_id=key, results=list(results))
 
 
 class _Deadline:
