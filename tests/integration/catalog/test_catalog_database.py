@@ -41,7 +41,7 @@ def test_migrations_build_the_schema_from_empty_and_a_rerun_changes_nothing() ->
             assert _schema(connection) == {}
             assert migrate(connection) == [m.version for m in load_migrations()]
             schema = _schema(connection)
-            assert set(schema) == {*CATALOG_TABLES, "schema_migrations"}
+            assert set(schema) == {*CATALOG_TABLES, "task_history", "schema_migrations"}
             assert (
                 "FULLTEXT KEY `ft_products_text` (`name`,`brand`,`description`)"
                 in schema["products"]
@@ -49,7 +49,10 @@ def test_migrations_build_the_schema_from_empty_and_a_rerun_changes_nothing() ->
             cursor = connection.cursor()
             cursor.execute("SELECT version, name, applied_at FROM schema_migrations")
             recorded = cursor.fetchall()
-            assert [(v, n) for v, n, _ in recorded] == [(1, "create_catalog")]
+            assert [(v, n) for v, n, _ in recorded] == [
+                (1, "create_catalog"),
+                (2, "create_task_history"),
+            ]
 
             assert migrate(connection) == []
             assert _schema(connection) == schema

@@ -15,7 +15,7 @@ from contracts.results import TaskRecord, TaskStatus
 from tests.support.catalog import catalog_ready, settings_for
 from tests.support.client import auth, poll, upload
 from tests.support.stacks import custom_stack
-from tools.devstack import REDIS_URL, Stack, wait_until
+from tools.devstack import REDIS_URL, TEST_DB, Stack, delete_queue, wait_until
 from tools.devstack.emulator import SignedInUser
 
 
@@ -174,3 +174,39 @@ def test_the_event_stream_keeps_only_what_is_not_handled_yet(
         timeout=30,
         what="the handled events to be trimmed",
     )
+
+
+def test_a_result_finished_while_the_database_is_away_reaches_the_history_later(
+    built_model: Path, tmp_path: Path, user: SignedInUser, coffee_jpeg: bytes
+) -> None:
+    name = f"{TEST_DB}_{uuid.uuid4().hex[:8]}"  # does not exist yet: MariaDB is "away" for it
+    url = f"mariadb://snapmatch:snapmatch@127.0.0.1:3306/{name}"
+    stack = Stack(
+        queue=f"tasks-{uuid.uuid4().hex[:8]}",
+        log_dir=tmp_path,
+        env_overrides={"SNAPMATCH_DATABASE_URL": url},
+    )
+    admin = connect(settings_for(), database="")
+    try:
+        stack.start_gateway(probe="/health")
+        stack.start_worker()
+        task_id = upload(stack.base_url, user.id_token, coffee_jpeg).json()["task_id"]
+        assert poll(stack.base_url, user.id_token, task_id)["status"] == "done"
+        away = _get(stack, user, "/tasks")
+        assert away.status_code == 503, away.text
+        assert away.json()["error"] == "catalog_unavailable"
+
+        admin.cursor().execute(f"CREATE DATABASE `{name}`")
+        wait_until(
+            lambda: _get(stack, user, f"/tasks/{task_id}").status_code == 200,
+            timeout=90,
+            what="the held event to reach the history",
+        )
+        item = _get(stack, user, f"/tasks/{task_id}").json()
+        assert item["status"] == "done"
+        assert item["top_prediction"]["label"] == "espresso"
+    finally:
+        stack.stop()
+        delete_queue(stack.queue)
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
