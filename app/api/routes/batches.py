@@ -3,9 +3,9 @@
 import asyncio
 import time
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import (
@@ -20,7 +20,7 @@ from app.api.deps import (
     UploadingUser,
 )
 from app.api.openapi import error_responses
-from app.api.routes.predict import IDEMPOTENCY_KEY
+from app.api.params import IdempotencyKeyHeader, LongPollWait
 from app.api.schemas import (
     BatchAccepted,
     BatchNotReady,
@@ -31,9 +31,7 @@ from app.api.schemas import (
 )
 from app.auth.rate_limit import RateLimitScope
 from app.catalog.matching import products_for
-from app.core.errors import APIError
-from app.tasks.image_check import inspect_image
-from app.tasks.submit import Photo
+from app.tasks.photos import checked_photos
 from app.tasks.upload_form import (
     FCM_TOKEN_FIELD,
     IMAGES_FIELD,
@@ -150,7 +148,7 @@ async def create_batch(
     submitter: SubmitterDep,
     models: ModelsDep,
     rate_limiter: RateLimiterDep,
-    idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> BatchAccepted:
     # Read only now: authentication and the first upload of the budget have passed.
     upload = await read_batch_upload(
@@ -159,26 +157,12 @@ async def create_batch(
         max_field_bytes=settings.max_form_field_bytes,
     )
     model = models.for_upload(upload.model)  # 422 unknown_model: nothing is queued
-    photos = []
-    for index, image in enumerate(upload.images):
-        try:
-            info = inspect_image(image, max_pixels=settings.max_image_pixels)
-        except APIError as exc:
-            raise APIError(
-                exc.status_code,
-                exc.code,
-                f"images[{index}]: {exc.detail}",
-                exc.headers,
-                extra={"index": index},
-            ) from exc
-        photos.append(
-            Photo(
-                data=image,
-                content_type=info.content_type,
-                fcm_token=upload.fcm_token,
-                model=model.name,
-            )
-        )
+    photos = checked_photos(
+        upload.images,
+        max_pixels=settings.max_image_pixels,
+        model=model.name,
+        fcm_token=upload.fcm_token,
+    )
     # A batch of N photos spends N uploads (the first was spent before the body was read).
     await rate_limiter.hit(RateLimitScope.UPLOAD, user.uid, cost=len(photos) - 1)
     batch = await submitter.submit_batch(
@@ -213,15 +197,7 @@ async def get_batch(
     store: StoreDep,
     catalog: CatalogDep,
     notifier: NotifierDep,
-    wait: Annotated[
-        float,
-        Query(
-            ge=0,
-            allow_inf_nan=False,
-            description="Long-poll: while any task is pending, hold the request up to this "
-            "many seconds (capped by the server) and answer once every task has finished.",
-        ),
-    ] = 0.0,
+    wait: LongPollWait = 0.0,
 ) -> BatchResults | JSONResponse:
     key = str(batch_id)
     batch = await store.get_batch(key)

@@ -1,8 +1,6 @@
 """POST /predict: accept a photo, queue it, answer at once with a task id."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import (
@@ -15,11 +13,11 @@ from app.api.deps import (
     UploadingUser,
 )
 from app.api.openapi import error_responses
+from app.api.params import IdempotencyKeyHeader, SyncWait
 from app.api.schemas import TaskAccepted, TaskResult
 from app.catalog.matching import products_for
 from app.core.errors import APIError
-from app.tasks.image_check import inspect_image
-from app.tasks.submit import Photo
+from app.tasks.photos import checked_photo
 from app.tasks.upload_form import OPENAPI_BODY, read_upload
 from app.tasks.waiter import wait_for_result
 
@@ -47,24 +45,6 @@ _ERRORS = error_responses(
 )
 
 _ANSWER_HEADERS = ("Location", "Idempotent-Replayed")
-
-WAIT_QUERY = Query(
-    ge=0,
-    allow_inf_nan=False,
-    description="Synchronous answer: hold the request up to this many seconds (at most the "
-    "server's long-poll cap, `SNAPMATCH_RESULT_WAIT_MAX_SECONDS`, 30 s by default; more is a "
-    "422) and answer 200 with the full result when it is ready in time, else the usual 202. "
-    "Same queue, same workers.",
-)
-
-IDEMPOTENCY_KEY = Header(
-    alias="Idempotency-Key",
-    min_length=1,
-    max_length=255,
-    pattern=r"^[\x21-\x7e]+$",
-    description="Any unique string per photo (e.g. a UUID). Retrying with the same key and the "
-    "same photo returns the first task instead of queueing another.",
-)
 
 
 @router.post(
@@ -102,8 +82,8 @@ async def create_prediction(
     store: StoreDep,
     catalog: CatalogDep,
     notifier: NotifierDep,
-    wait: Annotated[float, WAIT_QUERY] = 0.0,
-    idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
+    wait: SyncWait = 0.0,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskAccepted | JSONResponse:
     wait_seconds = checked_wait(wait, settings.result_wait_max_seconds)
     # Read only now: authentication and the rate limit have passed.
@@ -113,12 +93,11 @@ async def create_prediction(
         max_field_bytes=settings.max_form_field_bytes,
     )
     model = models.for_upload(upload.model)  # 422 unknown_model: nothing is queued
-    info = inspect_image(upload.image, max_pixels=settings.max_image_pixels)
-    photo = Photo(
-        data=upload.image,
-        content_type=info.content_type,
-        fcm_token=upload.fcm_token,
+    photo = checked_photo(
+        upload.image,
+        max_pixels=settings.max_image_pixels,
         model=model.name,
+        fcm_token=upload.fcm_token,
     )
     submission = await submitter.submit(photo, owner_uid=user.uid, idempotency_key=idempotency_key)
     result_url = str(request.url_for("get_result", task_id=submission.task_id).path)

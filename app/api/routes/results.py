@@ -1,9 +1,9 @@
 """GET /result/{task_id}: the terminal result, or 404 pending / not_found."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import (
@@ -15,6 +15,7 @@ from app.api.deps import (
     StoreDep,
 )
 from app.api.openapi import error_responses
+from app.api.params import LongPollWait
 from app.api.schemas import TaskNotReady, TaskResult
 from app.catalog.matching import products_for
 from app.core.errors import APIError
@@ -63,15 +64,7 @@ async def get_result(
     store: StoreDep,
     catalog: CatalogDep,
     notifier: NotifierDep,
-    wait: Annotated[
-        float,
-        Query(
-            ge=0,
-            allow_inf_nan=False,
-            description="Long-poll: while the task is pending, hold the request up to this many "
-            "seconds (capped by the server) and answer as soon as the result is stored.",
-        ),
-    ] = 0.0,
+    wait: LongPollWait = 0.0,
 ) -> TaskResult | JSONResponse:
     key = str(task_id)
     record = await wait_for_result(

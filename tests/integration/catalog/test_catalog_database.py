@@ -70,7 +70,7 @@ def test_the_command_line_migrates_and_seeds(tmp_path: Path) -> None:
             command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
         )
         assert first.returncode == 0, first.stderr
-        assert "migrations applied: [1]" in first.stdout
+        assert "migrations applied: [1, 2]" in first.stdout
         assert "products_added=" in first.stdout
         again = subprocess.run(
             command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120

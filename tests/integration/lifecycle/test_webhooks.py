@@ -83,34 +83,39 @@ def test_a_receiver_that_is_down_then_up_gets_everything(
     assert value(metrics, "snapmatch_webhooks_failed_total") == 0
 
 
+def _gateway_log_after_giving_up(
+    tmp_path: Path, user: SignedInUser, image: bytes, **env: str
+) -> str:
+    """Run one task on a stack with ``env`` and at most 2 attempts; once its webhook was given
+    up, the gateway's log."""
+    with custom_stack(
+        tmp_path, **(_FAST_RETRIES | env), SNAPMATCH_WEBHOOK_MAX_ATTEMPTS="2"
+    ) as stack:
+        stack.start_worker()
+        task_id = upload(stack.base_url, user.id_token, image).json()["task_id"]
+        poll(stack.base_url, user.id_token, task_id)
+        wait_until(lambda: _given_up(stack) == 1, timeout=30, what="the webhook given up")
+        assert stack.gateway is not None
+        return stack.gateway.log()
+
+
 def test_private_destinations_and_redirects_are_refused(
     built_model: Path, tmp_path: Path, user: SignedInUser, coffee_jpeg: bytes
 ) -> None:
     with receiver() as target, receiver() as redirecting:
         redirecting.redirect_to = target.url
         # Loopback without the explicit allowance: refused before any connection.
-        env = _FAST_RETRIES | {
-            "SNAPMATCH_WEBHOOK_URL": target.url,
-            "SNAPMATCH_WEBHOOK_MAX_ATTEMPTS": "2",
-        }
-        with custom_stack(tmp_path, **env) as stack:
-            stack.start_worker()
-            task_id = upload(stack.base_url, user.id_token, coffee_jpeg).json()["task_id"]
-            poll(stack.base_url, user.id_token, task_id)
-            wait_until(lambda: _given_up(stack) == 1, timeout=30, what="the webhook given up")
-            assert stack.gateway is not None
-            assert "127.0.0.1 is a loopback address" in stack.gateway.log()
+        log = _gateway_log_after_giving_up(
+            tmp_path, user, coffee_jpeg, SNAPMATCH_WEBHOOK_URL=target.url
+        )
+        assert "127.0.0.1 is a loopback address" in log
         # Allowed, but the receiver redirects: the redirect is not followed.
-        env = _FAST_RETRIES | {
-            "SNAPMATCH_WEBHOOK_URL": redirecting.url,
-            "SNAPMATCH_WEBHOOK_ALLOW_PRIVATE_DESTINATIONS": "true",
-            "SNAPMATCH_WEBHOOK_MAX_ATTEMPTS": "2",
-        }
-        with custom_stack(tmp_path, **env) as stack:
-            stack.start_worker()
-            task_id = upload(stack.base_url, user.id_token, coffee_jpeg).json()["task_id"]
-            poll(stack.base_url, user.id_token, task_id)
-            wait_until(lambda: _given_up(stack) == 1, timeout=30, what="the webhook given up")
-            assert stack.gateway is not None
-            assert "answered 307" in stack.gateway.log()
+        log = _gateway_log_after_giving_up(
+            tmp_path,
+            user,
+            coffee_jpeg,
+            SNAPMATCH_WEBHOOK_URL=redirecting.url,
+            SNAPMATCH_WEBHOOK_ALLOW_PRIVATE_DESTINATIONS="true",
+        )
+        assert "answered 307" in log
     assert target.deliveries == []
