@@ -39,7 +39,7 @@ _CLAIM_IDLE_MS = 60_000
 _RETRY_SECONDS = 2.0
 _TRIM_INTERVAL_SECONDS = 5.0
 
-Entry = tuple[bytes | str, dict[bytes | str, bytes | str]]
+Entry = tuple[bytes, dict[bytes, bytes] | None]
 
 
 def result_path(task_id: str) -> str:
@@ -120,7 +120,8 @@ class ResultEventConsumer:
             count=_READ_COUNT,
             block=block,
         )
-        return [entry for _, entries in reply or [] for entry in entries if entry[1]]
+        # An entry trimmed while pending comes back without fields: it is acknowledged below.
+        return [entry for _, entries in reply or [] for entry in entries]
 
     async def _claim_stale(self) -> list[Entry]:
         """Entries another gateway took and has not acknowledged for a minute: it died."""
@@ -131,12 +132,12 @@ class ResultEventConsumer:
             min_idle_time=_CLAIM_IDLE_MS,
             count=_READ_COUNT,
         )
-        return [entry for entry in reply[1] if entry[1]]
+        return list(reply[1])
 
     async def _handle_all(self, entries: list[Entry]) -> bool:
         """Handle and acknowledge entries in order; False at the first that must wait."""
         for entry_id, fields in entries:
-            raw = fields.get(EVENT_RECORD_FIELD.encode()) or fields.get(EVENT_RECORD_FIELD)
+            raw = (fields or {}).get(EVENT_RECORD_FIELD.encode())
             if raw is not None:
                 try:
                     await self.handle(TaskRecord.from_json(raw))
