@@ -6,6 +6,8 @@ step. One flat class on purpose, longer than most modules: every knob of both pr
 place, in the order of that table.
 """
 
+import base64
+import binascii
 import json
 from enum import StrEnum
 from functools import lru_cache
@@ -510,6 +512,21 @@ class Settings(BaseSettings):
                 "auth_mode=firebase"
             )
         return self
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_is_base64(cls, value: SecretStr | None) -> SecretStr | None:
+        """`whsec_` + base64 of 24 to 64 bytes, as the Standard Webhooks libraries expect."""
+        if value is None:
+            return None
+        encoded = value.get_secret_value().removeprefix("whsec_")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("webhook_secret must be whsec_ followed by base64") from None
+        if not 24 <= len(key) <= 64:
+            raise ValueError(f"webhook_secret holds {len(key)} bytes; use 24 to 64 random bytes")
+        return value
 
     @model_validator(mode="after")
     def _webhooks_are_signed(self) -> "Settings":

@@ -21,6 +21,7 @@ import uuid
 
 import redis.asyncio as aioredis
 import structlog
+from pydantic import ValidationError
 from redis.exceptions import RedisError, ResponseError
 
 from app.catalog.database import CatalogUnavailableError
@@ -44,6 +45,17 @@ Entry = tuple[bytes, dict[bytes, bytes] | None]
 
 def result_path(task_id: str) -> str:
     return f"/result/{task_id}"
+
+
+def _record(raw: bytes | None) -> TaskRecord | None:
+    """The event's record; None (logged) for an entry without one, which is acknowledged."""
+    if raw is None:
+        return None
+    try:
+        return TaskRecord.from_json(raw)
+    except ValidationError as exc:
+        logger.error("dropping a result event that is not a task record", error=str(exc))
+        return None
 
 
 def _text(value: bytes | str) -> str:
@@ -102,6 +114,10 @@ class ResultEventConsumer:
                 logger.warning("result events unavailable; retrying", error=str(exc))
                 backlog = True
                 await asyncio.sleep(_RETRY_SECONDS)
+            except Exception:  # a bug must not stop the history and webhooks for good
+                logger.exception("result events: unexpected error; retrying")
+                backlog = True
+                await asyncio.sleep(_RETRY_SECONDS)
 
     async def _ensure_group(self) -> None:
         try:
@@ -138,9 +154,10 @@ class ResultEventConsumer:
         """Handle and acknowledge entries in order; False at the first that must wait."""
         for entry_id, fields in entries:
             raw = (fields or {}).get(EVENT_RECORD_FIELD.encode())
-            if raw is not None:
+            record = _record(raw)
+            if record is not None:
                 try:
-                    await self.handle(TaskRecord.from_json(raw))
+                    await self.handle(record)
                 except (CatalogUnavailableError, ResultStoreUnavailableError) as exc:
                     logger.warning("result event not handled yet; retrying", error=str(exc))
                     return False

@@ -109,6 +109,10 @@ class WebhookDeliverer:
                 logger.warning("webhook outbox unavailable", error=str(exc))
                 await asyncio.sleep(_ERROR_PAUSE_SECONDS)
                 continue
+            except Exception:  # a bug must not end deliveries for good: leased entries return
+                logger.exception("webhook delivery failed unexpectedly; continuing")
+                await asyncio.sleep(_ERROR_PAUSE_SECONDS)
+                continue
             if not delivered:
                 await asyncio.sleep(_IDLE_SECONDS)
 
