@@ -94,9 +94,12 @@ class ResultEventConsumer:
 
     async def _consume_forever(self) -> None:
         backlog = True  # first our own unacknowledged entries, then new ones
+        group_ready = False  # (re)created after any Redis error: Redis may have lost it
         while True:
             try:
-                await self._ensure_group()
+                if not group_ready:
+                    await self._ensure_group()
+                    group_ready = True
                 if backlog:
                     entries = await self._read("0", block=None)
                     entries += await self._claim_stale()
@@ -112,7 +115,7 @@ class ResultEventConsumer:
                     await self._trim()
             except RedisError as exc:
                 logger.warning("result events unavailable; retrying", error=str(exc))
-                backlog = True
+                backlog, group_ready = True, False
                 await asyncio.sleep(_RETRY_SECONDS)
             except Exception:  # a bug must not stop the history and webhooks for good
                 logger.exception("result events: unexpected error; retrying")
