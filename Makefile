@@ -31,7 +31,7 @@ TEST_DB ?= snapmatch_test
 export TEST_VHOST TEST_REDIS_DB TEST_DB
 
 .PHONY: help run test token model proto lint services tools emulator emulator-stop clean db web
-.PHONY: migrate-queue chaos bench bench-page screenshots model-publish
+.PHONY: migrate-queue chaos bench bench-page bench-lifecycle screenshots model-publish
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ bench: $(VENV)/.installed $(MODEL) $(WEB) services emulator ## measure kernel vs
 
 bench-page: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## time the web page in headless Chromium (load, first answer); writes its section of BENCH_OUT
 	$(PY) -m tools.bench.page --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT)
+
+bench-lifecycle: $(VENV)/.installed $(MODEL) services emulator ## time POST /predict?wait= against upload + long-poll, and a batch of 10 against 10 uploads; writes its section of BENCH_OUT
+	$(PY) -m tools.bench.lifecycle --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT)
 
 screenshots: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## refresh docs/screenshots/ from the browser tests
 	SNAPMATCH_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/e2e $(PYTEST_ARGS)

@@ -11,12 +11,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.app_check import APP_CHECK_HEADER
 from app.auth.firebase import AuthenticatedUser
-from app.auth.rate_limit import RateLimitScope
+from app.auth.rate_limit import RateLimitScope, UserRateLimiter
 from app.catalog.service import Catalog
 from app.core.errors import APIError
 from app.core.metrics import GatewayMetrics
+from app.history.service import TaskHistory
 from app.models.registry import ModelRegistry
 from app.services import Services
+from app.tasks.erase import TaskEraser
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import TaskStore
 from app.tasks.submit import TaskSubmitter
@@ -61,6 +63,9 @@ SubmitterDep = Annotated[TaskSubmitter, _service(lambda s: s.submitter)]
 NotifierDep = Annotated[ResultNotifier, _service(lambda s: s.notifier)]
 CatalogDep = Annotated[Catalog, _service(lambda s: s.catalog)]
 ModelsDep = Annotated[ModelRegistry, _service(lambda s: s.models)]
+HistoryDep = Annotated[TaskHistory, _service(lambda s: s.history)]
+EraserDep = Annotated[TaskEraser, _service(lambda s: s.eraser)]
+RateLimiterDep = Annotated[UserRateLimiter, _service(lambda s: s.rate_limiter)]
 
 
 async def _current_user(

@@ -45,3 +45,53 @@ def idempotency_key(owner_uid: str, client_key: str) -> str:
     """
     digest = hashlib.sha256(client_key.encode("utf-8")).hexdigest()
     return f"{IDEMPOTENCY_KEY_PREFIX}{owner_uid}:{digest}"
+
+
+# --- Task lifecycle: cancellation, per-user index, batches, terminal-result events ----------
+
+CANCELLED_KEY_PREFIX = "snapmatch:cancelled:"
+OWNER_TASKS_KEY_PREFIX = "snapmatch:owner-tasks:"
+BATCH_KEY_PREFIX = "snapmatch:batch:"
+EVENTS_KEY_PREFIX = "snapmatch:events:"
+WEBHOOK_DUE_KEY_PREFIX = "snapmatch:webhooks:due:"
+WEBHOOK_BODY_KEY_PREFIX = "snapmatch:webhooks:body:"
+
+#: Field of an event stream entry that holds the terminal ``TaskRecord`` as JSON
+#: (``contracts.results``): the event is the result itself, written in the same script.
+EVENT_RECORD_FIELD = "record"
+#: Consumer group of the gateways on an event stream (history rows, webhooks).
+EVENT_CONSUMER_GROUP = "gateways"
+#: An event stream keeps about this many entries; older ones are trimmed even if unread.
+EVENTS_MAX_LENGTH = 100_000
+
+
+def cancelled_key(task_id: str) -> str:
+    """Set (with a TTL) when a task is deleted: a worker that meets the task afterwards skips
+    it, and a result finished meanwhile is not stored."""
+    return f"{CANCELLED_KEY_PREFIX}{task_id}"
+
+
+def owner_tasks_key(owner_uid: str) -> str:
+    """Set of one user's task ids that may still have a record, for "delete my data"."""
+    return f"{OWNER_TASKS_KEY_PREFIX}{owner_uid}"
+
+
+def batch_key(batch_id: str) -> str:
+    """Key holding ``{"owner_uid", "task_ids"}`` of one batch upload."""
+    return f"{BATCH_KEY_PREFIX}{batch_id}"
+
+
+def events_key(task_queue: str) -> str:
+    """Stream of terminal-result events of the tasks of ``task_queue``, appended by workers in
+    the same script that stores each result; scoped by queue like the queue itself."""
+    return f"{EVENTS_KEY_PREFIX}{task_queue}"
+
+
+def webhook_due_key(task_queue: str) -> str:
+    """Sorted set: webhook deliveries of ``task_queue``'s tasks, scored by when each is due."""
+    return f"{WEBHOOK_DUE_KEY_PREFIX}{task_queue}"
+
+
+def webhook_body_key(task_queue: str) -> str:
+    """Hash: each pending webhook delivery's payload and attempt count, by webhook id."""
+    return f"{WEBHOOK_BODY_KEY_PREFIX}{task_queue}"

@@ -42,3 +42,23 @@ def poll(base_url: str, token: str, task_id: str, *, timeout: float = 60.0) -> d
         if time.monotonic() > deadline:
             raise TimeoutError(f"task {task_id} still pending after {timeout:.0f} s")
         time.sleep(0.05)
+
+
+def upload_batch(
+    base_url: str,
+    token: str,
+    images: list[bytes],
+    *,
+    headers: dict[str, str] | None = None,
+    data: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST /predict/batch with one ``images`` file part per image, in order."""
+    return httpx.post(
+        f"{base_url}/predict/batch",
+        headers=auth(token) | (headers or {}),
+        files=[
+            ("images", (f"photo-{i}.jpg", image, "image/jpeg")) for i, image in enumerate(images)
+        ],
+        data=data,
+        timeout=60,
+    )

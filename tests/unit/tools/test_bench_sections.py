@@ -2,7 +2,15 @@
 
 from pathlib import Path
 
-from tools.bench.sections import PAGE_END, PAGE_START, keep_page_section, with_page_section
+from tools.bench.sections import (
+    LIFECYCLE_END,
+    LIFECYCLE_START,
+    PAGE_END,
+    PAGE_START,
+    keep_page_section,
+    with_marked_section,
+    with_page_section,
+)
 
 SECTION = f"{PAGE_START}\n## Web page\n| cold | 300 |\n{PAGE_END}"
 
@@ -28,3 +36,16 @@ def test_without_a_page_section_the_report_is_unchanged(tmp_path: Path) -> None:
     assert keep_page_section(tmp_path / "missing.md", fresh) == fresh
     (tmp_path / "plain.md").write_text("# Benchmarks\n\nno page numbers yet\n")
     assert keep_page_section(tmp_path / "plain.md", fresh) == fresh
+
+
+def test_a_rewritten_report_keeps_the_lifecycle_section_too(tmp_path: Path) -> None:
+    lifecycle = f"{LIFECYCLE_START}\n## Task lifecycle\n| sync | 40 |\n{LIFECYCLE_END}"
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text(f"# Benchmarks\n\nold\n\n{SECTION}\n\n{lifecycle}\n")
+    fresh = "# Benchmarks\n\nnew\n"
+    kept = keep_page_section(out, fresh)
+    assert kept == f"{fresh}\n{SECTION}\n\n{lifecycle}\n"
+    newer = lifecycle.replace("40", "38")
+    assert with_marked_section(kept, newer, LIFECYCLE_START, LIFECYCLE_END) == (
+        f"{fresh}\n{SECTION}\n\n{newer}\n"
+    )

@@ -62,12 +62,19 @@ class MemoryStore:
     def __init__(self) -> None:
         self.records: dict[str, TaskRecord] = {}
         self.confirmed: list[str] = []  # task ids whose existing record had to be confirmed
+        self.cancelled: set[str] = set()
 
     def get(self, task_id: str) -> TaskRecord | None:
         return self.records.get(task_id)
 
-    def put(self, record: TaskRecord) -> None:
+    def is_cancelled(self, task_id: str) -> bool:
+        return task_id in self.cancelled
+
+    def put(self, record: TaskRecord) -> bool:
+        if record.task_id in self.cancelled:
+            return False
         self.records[record.task_id] = record
+        return True
 
     def ensure_replicated(self, record: TaskRecord) -> None:
         self.confirmed.append(record.task_id)
@@ -278,8 +285,30 @@ def test_unreadable_messages_are_dropped(body: bytes) -> None:
 
 def test_store_errors_propagate_so_the_message_is_not_acked() -> None:
     class BrokenStore(MemoryStore):
-        def put(self, record: TaskRecord) -> None:
+        def put(self, record: TaskRecord) -> bool:
             raise ConnectionError("redis down")
 
     with pytest.raises(ConnectionError):
         _processor(ScriptedClassifier(), BrokenStore()).handle(Delivery(_message(), 0))
+
+
+def test_a_deleted_task_is_skipped_without_running_the_model() -> None:
+    store, classifier = MemoryStore(), ScriptedClassifier()
+    store.cancelled.add("t-1")
+    outcome = _processor(classifier, store).handle(Delivery(_message(), 0))
+    assert outcome is Outcome.CANCELLED
+    assert classifier.calls == 0
+    assert store.records == {}
+
+
+def test_a_task_deleted_while_it_runs_keeps_no_result() -> None:
+    class DeletedMeanwhile(MemoryStore):
+        def put(self, record: TaskRecord) -> bool:
+            self.cancelled.add(record.task_id)  # the owner's DELETE landed during inference
+            return super().put(record)
+
+    store, classifier = DeletedMeanwhile(), ScriptedClassifier()
+    outcome = _processor(classifier, store).handle(Delivery(_message(), 0))
+    assert outcome is Outcome.CANCELLED
+    assert classifier.calls == 1
+    assert store.records == {}
