@@ -16,7 +16,8 @@ INT8_MODELS := $(foreach m,lite0 lite2,$(MODEL_DIR)/efficientnet-$(m)-int8.onnx)
 MODEL_BUILD_CODE := $(filter-out tools/model/publish.py,$(wildcard tools/model/*.py))
 FILES ?=
 DEFAULT ?=
-WORKERS ?= 1
+# Empty: SNAPMATCH_WORKER_PROCESSES (default: one worker per available core).
+WORKERS ?=
 EMAIL ?= dev@snapmatch.test
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -80,7 +81,7 @@ emulator: ## start the Firebase Auth Emulator if it is not running
 emulator-stop: ## stop the Auth Emulator started by `make emulator`
 	scripts/auth-emulator.sh stop
 
-run: $(VENV)/.installed $(MODEL) $(WEB) services db migrate-queue ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
+run: $(VENV)/.installed $(MODEL) $(WEB) services db migrate-queue ## run emulator, gateway and WORKERS workers (default: one per core); Ctrl-C stops them
 	WORKERS=$(WORKERS) scripts/run-dev.sh
 
 test: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## the whole suite against the real services
@@ -93,7 +94,8 @@ chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under work
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
 	$(PY) -m tools.chaos $(CHAOS_ARGS)
 
-bench: $(VENV)/.installed $(MODEL) services emulator ## measure kernel vs pipeline speed; writes BENCH_OUT (docs/BENCHMARKS.md)
+bench: $(VENV)/.installed $(MODEL) $(WEB) services emulator ## measure kernel vs pipeline on the defaults (targets, CPU per process, open loop); writes BENCH_OUT and its plot
+	SNAPMATCH_DATABASE_URL=mariadb://snapmatch:snapmatch@127.0.0.1:3306/$(TEST_DB) $(PY) -m app.catalog setup >/dev/null
 	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 bench-page: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## time the web page in headless Chromium (load, first answer); writes its section of BENCH_OUT

@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config import machine
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -300,8 +302,25 @@ class Settings(BaseSettings):
     worker_prefetch: int = Field(
         2, ge=1, description="Unacknowledged messages a worker may hold (basic.qos prefetch)."
     )
+    worker_processes: int = Field(
+        default_factory=lambda: machine.default_worker_processes(machine.available_cores()),
+        ge=1,
+        description="Worker processes `make run` starts (default: one per available core).",
+    )
     worker_inference_threads: int = Field(
-        1, ge=0, description="onnxruntime intra-op threads per worker (0 = one per core)."
+        default_factory=lambda: machine.default_inference_threads(machine.available_cores()),
+        ge=0,
+        description="onnxruntime intra-op threads per worker (default: 2, 1 on a single core; "
+        "0 = one per core).",
+    )
+    worker_inference_spinning: bool = Field(
+        default_factory=lambda data: machine.default_spinning(
+            machine.available_cores(),
+            processes=data.get("worker_processes", 1),
+            threads=data.get("worker_inference_threads") or machine.available_cores(),
+        ),
+        description="Idle onnxruntime threads spin instead of sleeping (default: only when "
+        "the workers' threads leave 2 cores free).",
     )
     worker_execution_provider: ExecutionProvider = Field(
         ExecutionProvider.CPU,

@@ -81,6 +81,9 @@ class Outcome(Enum):
 class Delivery:
     body: bytes
     delivery_count: int  # earlier deliveries of this message (quorum queue x-delivery-count)
+    # False only when the broker says this is the message's first delivery (AMQP redelivered
+    # flag unset): no earlier delivery can have stored a result, so none is looked for.
+    redelivered: bool = True
 
 
 class TaskProcessor:
@@ -121,7 +124,8 @@ class TaskProcessor:
             return self._handle_task(task, delivery)
 
     def _handle_task(self, task: TaskMessage, delivery: Delivery) -> Outcome:
-        existing = self._store.get(task.task_id)
+        may_have_run = delivery.redelivered or delivery.delivery_count > 0
+        existing = self._store.get(task.task_id) if may_have_run else None
         if existing is not None and existing.is_terminal:
             self._store.ensure_replicated(existing)
             logger.info("task already has a result; acknowledging its message")

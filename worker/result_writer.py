@@ -20,6 +20,7 @@ from contracts.redis_keys import (
     RESULT_CHANNEL,
     cancelled_key,
     events_key,
+    result_announcement,
     task_key,
 )
 from contracts.results import TaskRecord
@@ -29,7 +30,8 @@ logger = structlog.stdlib.get_logger(__name__)
 _TIMEOUT_SECONDS = 5.0
 
 # KEYS: the task's key, its cancel marker, the queue's event stream.
-# ARGV: record JSON, result TTL, task id, stream length bound, announcement channel, event field.
+# ARGV: record JSON, result TTL, announcement (task id + record), stream length bound,
+# announcement channel, event field.
 # A deleted task's result is never stored (nor announced); otherwise the result, its event
 # and its announcement are written together, so every stored result has its event.
 _STORE = """
@@ -68,17 +70,18 @@ class ResultWriter:
 
     def put(self, record: TaskRecord) -> bool:
         """Store a terminal result (it replaces the pending marker and expires after the TTL),
-        append its event to the queue's stream (history rows, webhooks) and announce its task
-        id to long-polling gateways: one script in one round trip, with the wait for the
+        append its event to the queue's stream (history rows, webhooks) and announce it, record
+        included, to long-polling gateways: one script in one round trip, with the wait for the
         replicas when they are required. False, and nothing written, when the task was deleted.
         """
+        stored = record.to_json()
         pipe = self._redis.pipeline(transaction=False)
         self._store(
             keys=[task_key(record.task_id), cancelled_key(record.task_id), self._events],
             args=[
-                record.to_json(),
+                stored,
                 self._ttl,
-                record.task_id,
+                result_announcement(record.task_id, stored),
                 EVENTS_MAX_LENGTH,
                 RESULT_CHANNEL,
                 EVENT_RECORD_FIELD,

@@ -4,10 +4,23 @@ import hashlib
 
 TASK_KEY_PREFIX = "snapmatch:task:"
 
-# Pub/sub channel a worker publishes a task id on right after storing that task's terminal
-# result, so a gateway holding a long-poll wakes up at once instead of polling. Pub/sub is
-# at-most-once and not scoped to a database number: a message is only a hint to re-read the key.
+# Pub/sub channel a worker publishes on right after storing a task's terminal result, so a
+# gateway holding a long-poll wakes up at once instead of polling: the task id, a newline and
+# the stored JSON record (``result_announcement``), so the woken request answers without reading
+# the key again. A bare task id (older workers) is a hint to re-read the key. Pub/sub is
+# at-most-once and not scoped to a database number: waiters never rely on it alone.
 RESULT_CHANNEL = "snapmatch:results"
+
+
+def result_announcement(task_id: str, record_json: bytes) -> bytes:
+    """The message announcing ``task_id``'s stored result on ``RESULT_CHANNEL``."""
+    return task_id.encode() + b"\n" + record_json
+
+
+def parse_announcement(message: str) -> tuple[str, str | None]:
+    """(task id, the stored JSON record, or None when the message carries only the id)."""
+    task_id, _, record_json = message.partition("\n")
+    return task_id, record_json or None
 
 
 def task_key(task_id: str) -> str:

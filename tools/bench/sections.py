@@ -5,6 +5,7 @@ from pathlib import Path
 
 PAGE_START = "<!-- page-bench:start -->"
 PAGE_END = "<!-- page-bench:end -->"
+MODELS = "## Models"  # written by tools.bench.models
 LIFECYCLE_START = "<!-- lifecycle-bench:start -->"
 LIFECYCLE_END = "<!-- lifecycle-bench:end -->"
 _MARKERS = ((PAGE_START, PAGE_END), (LIFECYCLE_START, LIFECYCLE_END))
@@ -46,3 +47,16 @@ def keep_page_section(out: Path, text: str) -> str:
         if section is not None:
             text = with_marked_section(text, section, start, end)
     return text
+
+
+def keep_models_section(out: Path, text: str) -> str:
+    """``text`` (a report measured without the models) with the models section of the report
+    it replaces, marked sections excluded."""
+    old = out.read_text() if out.is_file() else ""
+    start = old.find(f"\n{MODELS}\n")
+    if start < 0:
+        return text
+    stops = [old.find(mark, start + 1) for mark in ("\n## ", *(s for s, _ in _MARKERS))]
+    ends = [i for i in stops if i >= 0]
+    section = old[start : min(ends) if ends else len(old)].strip("\n")
+    return text.rstrip("\n") + "\n\n" + section + "\n"

@@ -21,6 +21,7 @@ from app.api.deps import (
 )
 from app.api.openapi import error_responses
 from app.api.params import IdempotencyKeyHeader, LongPollWait
+from app.api.routes.results import result_path
 from app.api.schemas import (
     BatchAccepted,
     BatchNotReady,
@@ -176,7 +177,7 @@ async def create_batch(
         tasks=[
             BatchTask(
                 task_id=task_id,
-                result_url=str(request.url_for("get_result", task_id=task_id).path),
+                result_url=result_path(request, task_id),
             )
             for task_id in batch.task_ids
         ],

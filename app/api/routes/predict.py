@@ -14,6 +14,7 @@ from app.api.deps import (
 )
 from app.api.openapi import error_responses
 from app.api.params import IdempotencyKeyHeader, SyncWait
+from app.api.routes.results import result_path
 from app.api.schemas import TaskAccepted, TaskResult
 from app.catalog.matching import products_for
 from app.core.errors import APIError
@@ -100,7 +101,7 @@ async def create_prediction(
         fcm_token=upload.fcm_token,
     )
     submission = await submitter.submit(photo, owner_uid=user.uid, idempotency_key=idempotency_key)
-    result_url = str(request.url_for("get_result", task_id=submission.task_id).path)
+    result_url = result_path(request, submission.task_id)
     response.headers["Location"] = result_url
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -16,6 +16,7 @@ from contracts.redis_keys import (
     RESULT_CHANNEL,
     cancelled_key,
     events_key,
+    parse_announcement,
     task_key,
 )
 from contracts.results import Prediction, TaskRecord, TaskStatus
@@ -64,13 +65,17 @@ def test_a_result_is_stored_with_its_event_and_announced(writer: ResultWriter, q
 
 
 def _announced(announcements: PubSub, task_id: str, seconds: float = 5.0) -> bool:
-    """Whether ``task_id`` is announced within ``seconds`` (the channel is shared by every
-    stack, so other ids may come first)."""
+    """Whether ``task_id`` is announced, its stored record included, within ``seconds`` (the
+    channel is shared by every stack, so other ids may come first)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         message = announcements.get_message(timeout=0.2)
-        if message is not None and message["data"] == task_id.encode():
-            return True
+        if message is None:
+            continue
+        announced_id, record_json = parse_announcement(message["data"].decode())
+        if announced_id == task_id:
+            return record_json is not None and TaskRecord.from_json(record_json).task_id == task_id
+
     return False
 
 

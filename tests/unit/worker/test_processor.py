@@ -113,6 +113,25 @@ def test_a_task_is_classified_and_stored_as_done() -> None:
     assert record.attempts == 1
 
 
+def test_a_first_delivery_does_not_look_for_an_earlier_result() -> None:
+    class CountingStore(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reads = 0
+
+        def get(self, task_id: str) -> TaskRecord | None:
+            self.reads += 1
+            return super().get(task_id)
+
+    store, classifier = CountingStore(), ScriptedClassifier()
+    processor = _processor(classifier, store)
+    assert processor.handle(Delivery(_message(), 0, redelivered=False)) is Outcome.STORED
+    assert store.reads == 0
+    assert processor.handle(Delivery(_message(), 0, redelivered=True)) is Outcome.ALREADY_DONE
+    assert store.reads == 1
+    assert classifier.calls == 1
+
+
 def test_a_redelivered_task_with_a_result_is_not_run_again() -> None:
     store, classifier = MemoryStore(), ScriptedClassifier()
     processor = _processor(classifier, store)
