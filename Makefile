@@ -16,7 +16,8 @@ INT8_MODELS := $(foreach m,lite0 lite2,$(MODEL_DIR)/efficientnet-$(m)-int8.onnx)
 MODEL_BUILD_CODE := $(filter-out tools/model/publish.py,$(wildcard tools/model/*.py))
 FILES ?=
 DEFAULT ?=
-WORKERS ?= 1
+# Empty: SNAPMATCH_WORKER_PROCESSES (default: one worker per available core).
+WORKERS ?=
 EMAIL ?= dev@snapmatch.test
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -31,7 +32,7 @@ export TEST_VHOST TEST_REDIS_DB TEST_DB
 
 .PHONY: help run test token model proto lint services tools emulator emulator-stop clean db web
 .PHONY: objectstore objectstore-stop purge-images
-.PHONY: migrate-queue chaos bench bench-page screenshots model-publish
+.PHONY: migrate-queue chaos bench bench-page bench-lifecycle screenshots model-publish
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -90,7 +91,7 @@ objectstore-stop: ## stop the object store started by `make objectstore`
 purge-images: $(VENV)/.installed ## delete photos older than SNAPMATCH_IMAGE_RETENTION_DAYS (run it daily where the store has no lifecycle rules)
 	$(PY) -m app.storage purge
 
-run: $(VENV)/.installed $(MODEL) $(WEB) services db migrate-queue ## run emulator, gateway and $(WORKERS) worker(s); Ctrl-C stops them
+run: $(VENV)/.installed $(MODEL) $(WEB) services db migrate-queue ## run emulator, gateway and WORKERS workers (default: one per core); Ctrl-C stops them
 	WORKERS=$(WORKERS) scripts/run-dev.sh
 
 test: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator objectstore ## the whole suite against the real services
@@ -103,11 +104,15 @@ chaos: $(VENV)/.installed $(MODEL) tools services emulator objectstore ## upload
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
 	$(PY) -m tools.chaos $(CHAOS_ARGS)
 
-bench: $(VENV)/.installed $(MODEL) services emulator objectstore ## measure kernel vs pipeline speed; writes BENCH_OUT (docs/BENCHMARKS.md)
+bench: $(VENV)/.installed $(MODEL) $(WEB) services emulator objectstore ## measure kernel vs pipeline on the defaults (targets, CPU per process, open loop); writes BENCH_OUT and its plot
+	SNAPMATCH_DATABASE_URL=mariadb://snapmatch:snapmatch@127.0.0.1:3306/$(TEST_DB) $(PY) -m app.catalog setup >/dev/null
 	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 bench-page: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator objectstore ## time the web page in headless Chromium (load, first answer); writes its section of BENCH_OUT
 	$(PY) -m tools.bench.page --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT)
+
+bench-lifecycle: $(VENV)/.installed $(MODEL) services emulator objectstore ## time POST /predict?wait= against upload + long-poll, and a batch of 10 against 10 uploads; writes its section of BENCH_OUT
+	$(PY) -m tools.bench.lifecycle --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT)
 
 screenshots: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator objectstore ## refresh docs/screenshots/ from the browser tests
 	SNAPMATCH_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/e2e $(PYTEST_ARGS)

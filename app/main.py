@@ -8,7 +8,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
 from app.api.errors import install_error_handlers
-from app.api.routes import health, metrics, models, predict, products, results, uploads, web
+from app.api.routes import (
+    batches,
+    health,
+    history,
+    metrics,
+    models,
+    predict,
+    products,
+    results,
+    uploads,
+    web,
+)
+from app.api.routes.batches import BATCH_PATH
 from app.auth.app_check import APP_CHECK_HEADER
 from app.core.metrics import GatewayMetrics
 from app.http.body_guard import BodyGuardMiddleware
@@ -18,6 +30,7 @@ from app.http.security_headers import SecurityHeadersMiddleware
 from app.http.telemetry import TelemetryMiddleware
 from app.http.tracing import trace_requests
 from app.services import running_services
+from app.tasks.upload_form import MAX_BATCH_IMAGES
 from app.web.static import page_files
 from config import Settings, get_settings
 from config.structured_logging import configure_logging
@@ -62,11 +75,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             Middleware(
                 BodyGuardMiddleware,
                 max_body_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD_BYTES,
+                path_limits={
+                    BATCH_PATH: MAX_BATCH_IMAGES * settings.max_upload_bytes
+                    + _MULTIPART_OVERHEAD_BYTES
+                },
             ),
         ],
     )
     install_error_handlers(app)
-    for module in (health, uploads, predict, results, metrics, products, models, web):
+    for module in (
+        health,
+        uploads,
+        batches,
+        predict,
+        results,
+        history,
+        metrics,
+        products,
+        models,
+        web,
+    ):
         app.include_router(module.router)
     # After the routers: /app/config.json is a route, the rest of /app/ the built page.
     app.mount(web.PAGE_PATH.rstrip("/"), page_files(settings), name="web")
@@ -83,7 +111,7 @@ def _cors(settings: Settings) -> list[Middleware]:
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_allowed_origins,
-            allow_methods=["GET", "HEAD", "POST"],
+            allow_methods=["GET", "HEAD", "POST", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Idempotency-Key",

@@ -14,14 +14,18 @@ from app.auth.firebase import TokenVerifier
 from app.auth.rate_limit import UserRateLimiter
 from app.catalog.service import Catalog
 from app.core.metrics import GatewayMetrics
-from app.core.redis import request_client
+from app.core.redis import request_client, subscriber_client
+from app.history.service import TaskHistory
 from app.models.registry import ModelRegistry
 from app.storage.photos import PhotoStore
 from app.storage.uploads import DirectUploads
+from app.tasks.erase import TaskEraser
+from app.tasks.events import ResultEventConsumer
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import TaskStore
 from app.tasks.submit import TaskSubmitter
 from app.tasks.waiter import ResultNotifier
+from app.webhooks.delivery import WebhookDeliverer, WebhookOutbox
 from config import Settings
 
 
@@ -40,6 +44,8 @@ class Services:
     models: ModelRegistry
     photos: PhotoStore
     uploads: DirectUploads
+    history: TaskHistory
+    eraser: TaskEraser
 
 
 @asynccontextmanager
@@ -76,8 +82,34 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
         stack.push_async_callback(notifier.close)
         notifier.start()
 
+        history = TaskHistory(settings, catalog.database, lambda: catalog.schema_ready)
+        stack.push_async_callback(history.close)
+        history.start()
+
+        # Terminal-result events (history rows, webhooks) and webhook delivery: background
+        # tasks on a client of their own, whose reads may block.
+        events_redis = subscriber_client(settings)
+        stack.push_async_callback(events_redis.aclose)
+        outbox = None
+        if settings.webhook_url is not None:
+            outbox = WebhookOutbox(settings, events_redis)
+            webhook_redis = request_client(settings)
+            stack.push_async_callback(webhook_redis.aclose)
+            deliverer = WebhookDeliverer(settings, webhook_redis, metrics)
+            stack.push_async_callback(deliverer.close)
+            deliverer.start()
+        events = ResultEventConsumer(
+            settings, events_redis, store=store, history=history, outbox=outbox
+        )
+        stack.push_async_callback(events.close)
+        events.start()
+
         submitter = TaskSubmitter(
-            store, publisher, photos, claim_check_min_bytes=settings.claim_check_min_bytes
+            store,
+            publisher,
+            history,
+            photos,
+            claim_check_min_bytes=settings.claim_check_min_bytes,
         )
         yield Services(
             settings=settings,
@@ -93,4 +125,6 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
             models=models,
             photos=photos,
             uploads=DirectUploads(settings, redis, photos, submitter),
+            history=history,
+            eraser=TaskEraser(store, history, photos),
         )

@@ -6,6 +6,8 @@ step. One flat class on purpose, longer than most modules: every knob of both pr
 place, in the order of that table.
 """
 
+import base64
+import binascii
 import json
 from enum import StrEnum
 from functools import lru_cache
@@ -17,6 +19,7 @@ from pydantic import (
     AmqpDsn,
     BeforeValidator,
     Field,
+    HttpUrl,
     MariaDBDsn,
     RedisDsn,
     SecretStr,
@@ -24,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from config import machine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,6 +219,47 @@ class Settings(BaseSettings):
         description="Cap on `GET /result/{id}?wait=`: the longest a long-poll is held open.",
     )
 
+    # --- Task lifecycle: history and webhooks -------------------------------------------------
+    history_retention_days: int = Field(
+        30,
+        ge=0,
+        description="Days each user's task history (`GET /tasks`) is kept in MariaDB; older "
+        "rows are purged on schedule. 0 turns history off (nothing is written).",
+    )
+    history_purge_interval_seconds: float = Field(
+        3600.0, gt=0, description="How often each gateway deletes history rows past retention."
+    )
+    webhook_url: HttpUrl | None = Field(
+        None,
+        description="Every terminal result is POSTed here, signed per Standard Webhooks "
+        "(needs `webhook_secret`). Unset: no webhooks.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="The signing secret, `whsec_` + base64 of 24 to 64 random bytes, shared "
+        "with the receiver.",
+    )
+    webhook_allow_private_destinations: bool = Field(
+        False,
+        description="Allow `webhook_url` to resolve to loopback, private or link-local "
+        "addresses (refused by default: SSRF). For a receiver inside your own network.",
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, le=30, description="Deliveries of one webhook before it is given up (logged)."
+    )
+    webhook_backoff_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="Wait before the second attempt; each later wait doubles (capped by "
+        "`webhook_backoff_max_seconds`), with up to 10 % jitter.",
+    )
+    webhook_backoff_max_seconds: float = Field(
+        600.0, gt=0, description="Longest wait between two attempts of one webhook."
+    )
+    webhook_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="Time a receiver has to answer one delivery."
+    )
+
     # --- Models (read by the gateway and the workers) ---------------------------------------
     model_registry: Path = Field(
         REPO_ROOT / "build" / "registry",
@@ -256,8 +302,25 @@ class Settings(BaseSettings):
     worker_prefetch: int = Field(
         2, ge=1, description="Unacknowledged messages a worker may hold (basic.qos prefetch)."
     )
+    worker_processes: int = Field(
+        default_factory=lambda: machine.default_worker_processes(machine.available_cores()),
+        ge=1,
+        description="Worker processes `make run` starts (default: one per available core).",
+    )
     worker_inference_threads: int = Field(
-        1, ge=0, description="onnxruntime intra-op threads per worker (0 = one per core)."
+        default_factory=lambda: machine.default_inference_threads(machine.available_cores()),
+        ge=0,
+        description="onnxruntime intra-op threads per worker (default: 2, 1 on a single core; "
+        "0 = one per core).",
+    )
+    worker_inference_spinning: bool = Field(
+        default_factory=lambda data: machine.default_spinning(
+            machine.available_cores(),
+            processes=data.get("worker_processes", 1),
+            threads=data.get("worker_inference_threads") or machine.available_cores(),
+        ),
+        description="Idle onnxruntime threads spin instead of sleeping (default: only when "
+        "the workers' threads leave 2 cores free).",
     )
     worker_execution_provider: ExecutionProvider = Field(
         ExecutionProvider.CPU,
@@ -530,6 +593,30 @@ class Settings(BaseSettings):
             raise ValueError(
                 "app_check_enabled verifies tokens against Google's App Check keys and needs "
                 "auth_mode=firebase"
+            )
+        return self
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_is_base64(cls, value: SecretStr | None) -> SecretStr | None:
+        """`whsec_` + base64 of 24 to 64 bytes, as the Standard Webhooks libraries expect."""
+        if value is None:
+            return None
+        encoded = value.get_secret_value().removeprefix("whsec_")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("webhook_secret must be whsec_ followed by base64") from None
+        if not 24 <= len(key) <= 64:
+            raise ValueError(f"webhook_secret holds {len(key)} bytes; use 24 to 64 random bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _webhooks_are_signed(self) -> "Settings":
+        if self.webhook_url is not None and not self.webhook_secret:
+            raise ValueError(
+                "webhook_url is set without webhook_secret: receivers must be able to verify "
+                "each delivery; set SNAPMATCH_WEBHOOK_SECRET=whsec_<base64 secret>"
             )
         return self
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the Auth Emulator and the object store (each unless already up), $WORKERS worker(s) in the background and
-# the gateway in the foreground. Ctrl-C (or SIGTERM) stops everything this script started;
+# Runs the Auth Emulator and the object store (each unless already up), $WORKERS worker(s) in
+# the background and the gateway in the foreground. Without $WORKERS:
+# SNAPMATCH_WORKER_PROCESSES, whose default is one worker per available core
+# (config/machine.py). Ctrl-C (or SIGTERM) stops everything this script started;
 # workers get SIGTERM and finish the tasks they hold. Worker i serves its metrics on port 9100+i.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +30,10 @@ if ! scripts/object-store.sh status >/dev/null 2>&1; then
     started_store=1
 fi
 
-for i in $(seq 1 "${WORKERS:-1}"); do
-    SNAPMATCH_WORKER_HEARTBEAT_FILE="/tmp/snapmatch-worker-$i.alive" \
+count="${WORKERS:-$("$PY" -c 'from config import get_settings; print(get_settings().worker_processes)')}"
+for i in $(seq 1 "$count"); do
+    SNAPMATCH_WORKER_PROCESSES="$count" \
+        SNAPMATCH_WORKER_HEARTBEAT_FILE="/tmp/snapmatch-worker-$i.alive" \
         SNAPMATCH_WORKER_METRICS_PORT="$((9100 + i))" \
         "$PY" -m worker &
     workers+=("$!")

@@ -29,7 +29,7 @@ require_node() {
 
 ensure_installed() {
     if [[ ! -f "$INSTALL_STAMP" || "$WEB_DIR/package-lock.json" -nt "$INSTALL_STAMP" ]]; then
-        log "installing the page's npm packages (npm ci in web/; ~330 MB, under a minute)"
+        log "installing the page's npm packages (npm ci in web/; ~460 MB, under a minute)"
         # --ignore-scripts: none is needed (Vite's native bundler comes as an optional
         # package), and swagger-ui-dist's @scarf/scarf would report the install to a server.
         (cd "$WEB_DIR" && npm ci --no-audit --no-fund --ignore-scripts) >&2

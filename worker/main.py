@@ -27,6 +27,7 @@ from worker.processor import TaskObserver, TaskProcessor
 from worker.push import PushNotifier, push_app
 from worker.queue.consumer import TaskConsumer
 from worker.queue.reconnect import QueueMismatchError, ReconnectingConsumer
+from worker.queue.socket_reads import read_larger_chunks
 from worker.result_writer import ResultWriter
 
 logger = structlog.stdlib.get_logger("worker")
@@ -40,6 +41,7 @@ def main() -> int:
     )
     # pika narrates every connection step at INFO; its warnings and errors still show.
     logging.getLogger("pika").setLevel(logging.WARNING)
+    read_larger_chunks()
     with contextlib.ExitStack() as cleanup:
         if tracing is not None:
             cleanup.callback(tracing.shutdown)  # last: sends the spans still batched
@@ -88,6 +90,7 @@ def _model_registry(
             entry,
             data,
             intra_op_threads=settings.worker_inference_threads,
+            spinning=settings.worker_inference_spinning,
             top_k=settings.top_k,
             max_pixels=settings.max_image_pixels,
             provider=settings.worker_execution_provider,

@@ -163,9 +163,13 @@ class CountedResultStore:
         with self._errors.count_exceptions(RedisError):
             return self._store.get(task_id)
 
-    def put(self, record: TaskRecord) -> None:
+    def is_cancelled(self, task_id: str) -> bool:
         with self._errors.count_exceptions(RedisError):
-            self._store.put(record)
+            return self._store.is_cancelled(task_id)
+
+    def put(self, record: TaskRecord) -> bool:
+        with self._errors.count_exceptions(RedisError):
+            return self._store.put(record)
 
     def ensure_replicated(self, record: TaskRecord) -> None:
         with self._errors.count_exceptions(RedisError):  # a replica wait that timed out too

@@ -54,7 +54,13 @@ class ModelProvider(Protocol):
 class ResultStore(Protocol):
     def get(self, task_id: str) -> TaskRecord | None: ...
 
-    def put(self, record: TaskRecord) -> None: ...
+    def is_cancelled(self, task_id: str) -> bool:
+        """Whether the task's owner deleted it (``DELETE /result/{id}``)."""
+        ...
+
+    def put(self, record: TaskRecord) -> bool:
+        """Store a terminal result; False (nothing stored) when the task was deleted."""
+        ...
 
     def ensure_replicated(self, record: TaskRecord) -> None:
         """Make a record found already stored as safe as one ``put`` now."""
@@ -90,12 +96,16 @@ class Outcome(Enum):
     STORED = "stored"  # a new terminal result was written
     ALREADY_DONE = "already_done"  # a redelivery of a task whose result exists
     DROPPED = "dropped"  # unreadable message: there is no task to answer; dead-letter it
+    CANCELLED = "cancelled"  # its owner deleted the task: never run, nothing stored; ack it
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
     body: bytes
     delivery_count: int  # earlier deliveries of this message (quorum queue x-delivery-count)
+    # False only when the broker says this is the message's first delivery (AMQP redelivered
+    # flag unset): no earlier delivery can have stored a result, so none is looked for.
+    redelivered: bool = True
 
 
 class TaskProcessor:
@@ -140,11 +150,15 @@ class TaskProcessor:
             return self._handle_task(task, delivery)
 
     def _handle_task(self, task: TaskMessage, delivery: Delivery) -> Outcome:
-        existing = self._store.get(task.task_id)
+        may_have_run = delivery.redelivered or delivery.delivery_count > 0
+        existing = self._store.get(task.task_id) if may_have_run else None
         if existing is not None and existing.is_terminal:
             self._store.ensure_replicated(existing)
             logger.info("task already has a result; acknowledging its message")
             return Outcome.ALREADY_DONE
+        if self._store.is_cancelled(task.task_id):
+            logger.info("task deleted by its owner; skipping it")
+            return Outcome.CANCELLED
 
         attempt = delivery.delivery_count + 1
         if self.is_last_delivery(delivery):
@@ -172,7 +186,10 @@ class TaskProcessor:
             )
         record_outcome(record)
         with stage("store result"):
-            self._store.put(record)
+            stored = self._store.put(record)
+        if not stored:
+            logger.info("task deleted by its owner while it ran; result discarded")
+            return Outcome.CANCELLED
         logger.info("task finished", status=record.status.value, attempt=record.attempts)
         with stage("notify"):
             self._notify(lambda observer: observer.task_finished(task, record))
@@ -207,7 +224,8 @@ class TaskProcessor:
             FailureCode.DELIVERY_LIMIT_EXCEEDED,
             f"the task was not processed in {attempts} deliveries; giving up on this image",
         )
-        self._store.put(record)
+        if not self._store.put(record):
+            return Outcome.CANCELLED
         logger.warning("task failed: dead-lettered", task_id=task.task_id, deliveries=attempts)
         self._notify(lambda observer: observer.task_finished(task, record))
         return Outcome.STORED

@@ -11,14 +11,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.app_check import APP_CHECK_HEADER
 from app.auth.firebase import AuthenticatedUser
-from app.auth.rate_limit import RateLimitScope
+from app.auth.rate_limit import RateLimitScope, UserRateLimiter
 from app.catalog.service import Catalog
 from app.core.errors import APIError
 from app.core.metrics import GatewayMetrics
+from app.history.service import TaskHistory
 from app.models.registry import ModelRegistry
 from app.services import Services
 from app.storage.photos import PhotoStore
 from app.storage.uploads import DirectUploads
+from app.tasks.erase import TaskEraser
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import TaskStore
 from app.tasks.submit import TaskSubmitter
@@ -65,6 +67,9 @@ CatalogDep = Annotated[Catalog, _service(lambda s: s.catalog)]
 ModelsDep = Annotated[ModelRegistry, _service(lambda s: s.models)]
 PhotosDep = Annotated[PhotoStore, _service(lambda s: s.photos)]
 UploadsDep = Annotated[DirectUploads, _service(lambda s: s.uploads)]
+HistoryDep = Annotated[TaskHistory, _service(lambda s: s.history)]
+EraserDep = Annotated[TaskEraser, _service(lambda s: s.eraser)]
+RateLimiterDep = Annotated[UserRateLimiter, _service(lambda s: s.rate_limiter)]
 
 
 async def _current_user(

@@ -12,7 +12,9 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.auth.app_check import AppCheckError, AppCheckUnavailableError
 from app.auth.firebase import AuthenticationError, VerifierUnavailableError
@@ -95,7 +97,18 @@ _TRANSLATIONS: dict[type[Exception], Callable[[Any], APIError]] = {
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        # Starlette names only the first route on the path; GET and DELETE /result/{id} are two.
+        exc.headers = {**(exc.headers or {}), "Allow": ", ".join(_allowed_methods(request))}
     return error_response(exc)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 async def _translated_error(request: Request, exc: Exception) -> JSONResponse:

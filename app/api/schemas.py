@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.catalog.matching import Matches
 from app.catalog.models import ProductMatch
+from app.history.queries import HistoryRow
 from app.storage.photos import ResultImages
 from contracts.model_files import Preprocessing
 from contracts.model_registry import ModelEntry
@@ -68,6 +69,129 @@ class TaskResult(BaseModel):
             fields
             | {"products": matches.products, "products_status": matches.status, "images": images}
         )
+
+
+class BatchTask(BaseModel):
+    task_id: str
+    result_url: str
+
+
+class BatchAccepted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "7d1c2b8e-4b8f-4a57-a7d9-3c3f0a9b8e21",
+                    "status": "queued",
+                    "tasks": [
+                        {
+                            "task_id": "0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11",
+                            "result_url": "/result/0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11",
+                        },
+                        {
+                            "task_id": "41aa0c3e-2f7d-4c55-8f0e-6d2b9c1a7e30",
+                            "result_url": "/result/41aa0c3e-2f7d-4c55-8f0e-6d2b9c1a7e30",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    batch_id: str
+    status: Literal["queued"] = "queued"
+    tasks: list[BatchTask] = Field(description="One task per image, in upload order.")
+
+
+class BatchResults(BaseModel):
+    batch_id: str
+    status: Literal["done"] = "done"
+    results: list[TaskResult | TaskNotReady] = Field(
+        description="One per image, in upload order: its result, or `not_found` for a task "
+        "deleted (or expired) since."
+    )
+
+
+class BatchNotReady(BaseModel):
+    batch_id: str
+    status: Literal["pending", "not_found"]
+    detail: str
+
+
+class TopPrediction(BaseModel):
+    class_id: int
+    label: str
+    confidence: float
+
+
+class HistoryModel(BaseModel):
+    name: str
+    version: str | None = Field(description="The version that ran; null until the task ends.")
+
+
+class TaskHistoryItem(BaseModel):
+    """What the history keeps of a task: no image, no full prediction list."""
+
+    task_id: str
+    status: TaskStatus
+    submitted_at: datetime
+    completed_at: datetime | None
+    model: HistoryModel | None
+    top_prediction: TopPrediction | None
+    error_code: str | None = Field(description="Why a `failed` task failed.")
+
+    @classmethod
+    def from_row(cls, row: HistoryRow) -> "TaskHistoryItem":
+        top = None
+        if row.top_class_id is not None and row.top_label is not None:
+            top = TopPrediction(
+                class_id=row.top_class_id,
+                label=row.top_label,
+                confidence=row.top_confidence or 0.0,
+            )
+        return cls(
+            task_id=row.task_id,
+            status=TaskStatus(row.status),
+            submitted_at=row.submitted_at,
+            completed_at=row.completed_at,
+            model=None
+            if row.model_name is None
+            else HistoryModel(name=row.model_name, version=row.model_version),
+            top_prediction=top,
+            error_code=row.error_code,
+        )
+
+
+class TaskHistoryPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "task_id": "0b9e6a52-5c1e-4f7e-9a53-2f1f0c4f6d11",
+                            "status": "done",
+                            "submitted_at": "2026-12-01T10:00:00.000000Z",
+                            "completed_at": "2026-12-01T10:00:00.041000Z",
+                            "model": {"name": "efficientnet-lite0", "version": "ac9acef47338"},
+                            "top_prediction": {
+                                "class_id": 967,
+                                "label": "espresso",
+                                "confidence": 0.62,
+                            },
+                            "error_code": None,
+                        }
+                    ],
+                    "next_cursor": "eyJ0IjogIjIwMjYtMTItMDFUMTA6MDA6MDArMDA6MDAi",
+                }
+            ]
+        }
+    )
+
+    items: list[TaskHistoryItem] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page."
+    )
 
 
 class ModelRecord(BaseModel):

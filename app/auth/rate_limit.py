@@ -61,8 +61,9 @@ class UserRateLimiter:
         )
         self._limiter = MovingWindowRateLimiter(storage)
 
-    async def hit(self, scope: RateLimitScope, uid: str) -> None:
-        """Count one request of ``uid``; raise :class:`RateLimitExceeded` when over budget.
+    async def hit(self, scope: RateLimitScope, uid: str, *, cost: int = 1) -> None:
+        """Count ``cost`` requests of ``uid`` (a batch of N photos is N uploads); raise
+        :class:`RateLimitExceeded` when over budget.
 
         A Redis outage lets requests through (logged): the limit protects the service, and
         refusing every request while Redis is away would be the outage it protects against.
@@ -71,7 +72,7 @@ class UserRateLimiter:
         if item is None:
             return
         try:
-            if await self._limiter.hit(item, uid):
+            if cost <= 0 or await self._limiter.hit(item, uid, cost=cost):
                 return
             stats = await self._limiter.get_window_stats(item, uid)
         except (RedisError, OSError) as exc:

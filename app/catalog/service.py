@@ -32,6 +32,11 @@ class Catalog:
         self._migrator: asyncio.Task[None] | None = None
 
     @property
+    def database(self) -> Database:
+        """The pool, shared with the task history (its table is one of these migrations)."""
+        return self._database
+
+    @property
     def schema_ready(self) -> bool:
         return self._schema_ready.is_set()
 

@@ -23,9 +23,12 @@ class APIError(StarletteHTTPException):
         code: str,
         detail: str,
         headers: Mapping[str, str] | None = None,
+        *,
+        extra: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(status_code=status_code, detail=detail, headers=dict(headers or {}))
         self.code = code
+        self.extra = dict(extra or {})  # more fields of the body, e.g. a batch's image index
 
 
 def code_for_status(status_code: int) -> str:
@@ -39,8 +42,9 @@ def code_for_status(status_code: int) -> str:
 def error_response(exc: StarletteHTTPException) -> JSONResponse:
     """The JSON body and headers for an HTTP error, wherever it is raised."""
     code = exc.code if isinstance(exc, APIError) else code_for_status(exc.status_code)
+    extra = exc.extra if isinstance(exc, APIError) else {}
     return JSONResponse(
-        {"error": code, "detail": str(exc.detail)},
+        {"error": code, "detail": str(exc.detail), **extra},
         status_code=exc.status_code,
         headers=exc.headers,
     )

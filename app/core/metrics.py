@@ -63,6 +63,22 @@ class GatewayMetrics:
             "a 503 result_store_unavailable).",
             registry=self.registry,
         )
+        self.webhooks_sent = Counter(
+            "snapmatch_webhooks_sent_total",
+            "Webhook deliveries the receiver accepted (2xx).",
+            registry=self.registry,
+        )
+        self.webhooks_retried = Counter(
+            "snapmatch_webhooks_retried_total",
+            "Webhook attempts that failed (error, timeout, non-2xx, refused destination) and "
+            "were scheduled again with back-off.",
+            registry=self.registry,
+        )
+        self.webhooks_failed = Counter(
+            "snapmatch_webhooks_failed_total",
+            "Webhooks given up after `webhook_max_attempts` attempts.",
+            registry=self.registry,
+        )
         self.queue_messages = Gauge(
             "snapmatch_queue_messages",
             "Messages ready in the task queue, read from RabbitMQ at scrape time.",

@@ -8,6 +8,8 @@ What happens to the connection after an answer sent before the body was read (th
 a 401, a 429) is ``app.http.lingering_close``'s job.
 """
 
+from collections.abc import Mapping
+
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,17 +22,25 @@ class BodyTooLargeError(APIError):
 
 
 class BodyGuardMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        path_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.path_limits = dict(path_limits or {})  # larger bounds for exact paths (batches)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.max_body_bytes)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await error_response(BodyTooLargeError(self.max_body_bytes))(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await error_response(BodyTooLargeError(limit))(scope, receive, send)
             return
         received = 0
 
@@ -39,8 +49,8 @@ class BodyGuardMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLargeError(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLargeError(limit)
             return message
 
         await self.app(scope, guarded_receive, send)

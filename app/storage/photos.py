@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from config import Settings
 from config.object_store import ObjectNotFoundError, ObjectStore, ObjectStoreUnavailableError
-from contracts.object_keys import original_key, task_prefix
+from contracts.object_keys import original_key, owner_prefix, task_prefix
 from contracts.results import StoredImages
 
 logger = structlog.stdlib.get_logger(__name__)
@@ -117,6 +117,14 @@ class PhotoStore:
         Raises ObjectStoreUnavailableError."""
         deleted = await self._call(self._store.delete_prefix, task_prefix(owner_uid, task_id))
         logger.info("task images deleted", objects=deleted)
+        return deleted
+
+    async def delete_owner_images(self, *, owner_uid: str) -> int:
+        """Delete every image of ``owner_uid`` ("delete my data"), including those of tasks
+        whose result and history row are gone; return how many objects there were. Raises
+        ObjectStoreUnavailableError."""
+        deleted = await self._call(self._store.delete_prefix, owner_prefix(owner_uid))
+        logger.info("all images of a user deleted", objects=deleted)
         return deleted
 
     def result_images(self, images: StoredImages | None) -> ResultImages | None:

@@ -1,10 +1,12 @@
 """Long-polling for results: ``GET /result/{id}?wait=N`` answers as soon as the worker stores it.
 
-One Redis pub/sub subscription per gateway process (never one per request) receives the task id
-a worker publishes on ``RESULT_CHANNEL`` after storing a terminal result, and wakes the requests
-waiting for that id. A request registers its wake-up *before* it re-reads the store, so a result
-stored in between is never missed. Pub/sub is at-most-once (a reconnect can drop a message), so
-a waiting request also re-reads the store every few seconds as a safety net: never a busy loop.
+One Redis pub/sub subscription per gateway process (never one per request) receives what a
+worker publishes on ``RESULT_CHANNEL`` after storing a terminal result (the task id and the
+record it stored), and wakes the requests waiting for that id, handing them the record so they
+answer without reading Redis again. A request registers its wake-up *before* it reads the
+store, so a result stored in between is never missed. Pub/sub is at-most-once (a reconnect can
+drop a message), so a waiting request also re-reads the store every few seconds as a safety
+net: never a busy loop.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from redis.exceptions import RedisError
 from app.core.redis import subscriber_client
 from app.tasks.store import TaskStore
 from config import Settings
-from contracts.redis_keys import RESULT_CHANNEL
+from contracts.redis_keys import RESULT_CHANNEL, parse_announcement
 from contracts.results import TaskRecord
 
 logger = structlog.stdlib.get_logger(__name__)
@@ -29,13 +31,25 @@ _RECHECK_SECONDS = 5.0
 _RECONNECT_SECONDS = 1.0
 
 
+class Announcement(asyncio.Event):
+    """Set when a task's result is announced; holds the announced record until taken."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.record: TaskRecord | None = None
+
+    def take(self) -> TaskRecord | None:
+        record, self.record = self.record, None
+        return record
+
+
 class ResultNotifier:
     """The gateway's one subscription to result announcements, fanned out to waiting requests."""
 
     def __init__(self, settings: Settings) -> None:
         # A client of its own, without a read timeout: a subscription is idle by nature.
         self._redis = subscriber_client(settings)
-        self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
+        self._waiters: defaultdict[str, set[Announcement]] = defaultdict(set)
         self._listener: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()  # set while the subscription is live
 
@@ -51,9 +65,9 @@ class ResultNotifier:
         await self._redis.aclose()
 
     @contextlib.contextmanager
-    def watch(self, task_id: str) -> Iterator[asyncio.Event]:
+    def watch(self, task_id: str) -> Iterator[Announcement]:
         """An event set when ``task_id``'s result is announced, registered for the block."""
-        event = asyncio.Event()
+        event = Announcement()
         self._waiters[task_id].add(event)
         try:
             yield event
@@ -89,9 +103,19 @@ class ResultNotifier:
                 )
                 await asyncio.sleep(_RECONNECT_SECONDS)
 
-    def _wake(self, raw_task_id: bytes | str) -> None:
-        task_id = raw_task_id.decode() if isinstance(raw_task_id, bytes) else raw_task_id
-        for event in self._waiters.get(task_id, ()):
+    def _wake(self, raw: bytes | str) -> None:
+        task_id, record_json = parse_announcement(raw.decode() if isinstance(raw, bytes) else raw)
+        waiters = self._waiters.get(task_id)
+        if not waiters:
+            return  # most announcements are for other gateways' requests: not even parsed
+        record = None
+        if record_json is not None:
+            try:
+                record = TaskRecord.from_json(record_json)
+            except ValueError:
+                logger.warning("unreadable result announcement; re-reading the store")
+        for event in waiters:
+            event.record = record
             event.set()
 
     def _wake_all(self) -> None:
@@ -118,7 +142,7 @@ async def wait_for_result(
     with notifier.watch(task_id) as announced:
         while True:
             announced.clear()  # before the read: an announcement during it still wakes us
-            record = await store.get(task_id)
+            record = announced.take() or await store.get(task_id)
             if record is None or record.owner_uid != owner_uid or record.is_terminal:
                 return record
             remaining = deadline - loop.time()

@@ -3,8 +3,9 @@
 The JSON API keeps ``default-src 'none'`` (``app.http.security_headers``); the two HTML surfaces
 get policies that allow exactly what they load: their own origin, and for the page's sign-in
 either the Auth Emulator (emulator mode only) or Google's two Identity Toolkit hosts. No
-``'unsafe-inline'`` script anywhere; the docs' one inline script is allowed by its hash. An
-on-device model mode will add ``'wasm-unsafe-eval'`` to the page's ``script-src``.
+``'unsafe-inline'`` script anywhere; the docs' one inline script is allowed by its hash. The
+page's ``script-src`` adds ``'wasm-unsafe-eval'``, which lets it compile WebAssembly (the
+on-device model's runtime) and nothing else: JavaScript ``eval`` stays refused.
 """
 
 import base64
@@ -37,7 +38,7 @@ def page_policy(settings: Settings) -> str:
     return _render(
         {
             "default-src": ["'none'"],
-            "script-src": ["'self'"],
+            "script-src": ["'self'", "'wasm-unsafe-eval'"],
             "style-src": ["'self'"],
             # blob: the preview of the photo picked, read locally.
             "img-src": ["'self'", "blob:"],

@@ -5,6 +5,7 @@ a year; everything else (index.html, the docs' vendor scripts) is revalidated on
 its ETag, which costs a 304 and no bytes.
 """
 
+import mimetypes
 import os
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from app.web.policy import page_policy
 from config import Settings
 
 logger = structlog.stdlib.get_logger(__name__)
+
+# The on-device model's runtime is compiled as it streams in, which browsers allow only for
+# this type; say it here rather than trust every system's mime.types to know .wasm.
+mimetypes.add_type("application/wasm", ".wasm")
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"

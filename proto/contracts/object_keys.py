@@ -26,11 +26,16 @@ def owner_digest(owner_uid: str) -> str:
     return hashlib.sha256(owner_uid.encode()).hexdigest()[:16]
 
 
+def owner_prefix(owner_uid: str) -> str:
+    """``photos/<owner>/``: every object of one user ("delete my data")."""
+    return f"{PHOTOS_PREFIX}{owner_digest(owner_uid)}/"
+
+
 def task_prefix(owner_uid: str, task_id: str) -> str:
     """``photos/<owner>/<task id>/``: every object of one task, and nothing else."""
     if not _TASK_ID.match(task_id):
         raise ValueError(f"{task_id!r} is not a task id (a lower-case UUID)")
-    return f"{PHOTOS_PREFIX}{owner_digest(owner_uid)}/{task_id}/"
+    return f"{owner_prefix(owner_uid)}{task_id}/"
 
 
 def original_key(owner_uid: str, task_id: str) -> str:

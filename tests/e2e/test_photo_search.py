@@ -30,7 +30,7 @@ def test_an_espresso_brings_cups_a_cat_brings_none_and_signing_out_clears_the_pa
     watched.shoot("sign-in")
     email = unique_email("web")
     sign_up(page, email)
-    expect(page.get_by_test_id("mode-device")).to_be_disabled()
+    expect(page.get_by_test_id("mode-server")).to_be_checked()
 
     pick_photo(page, "espresso.jpg", coffee_jpeg)
     wait_for_answer(page, "espresso.jpg")

@@ -82,3 +82,23 @@ def direct_upload(base_url: str, token: str, data: bytes, content_type: str) -> 
     assert response.status_code == 202, response.text
     task_id: str = response.json()["task_id"]
     return task_id
+
+
+def upload_batch(
+    base_url: str,
+    token: str,
+    images: list[bytes],
+    *,
+    headers: dict[str, str] | None = None,
+    data: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST /predict/batch with one ``images`` file part per image, in order."""
+    return httpx.post(
+        f"{base_url}/predict/batch",
+        headers=auth(token) | (headers or {}),
+        files=[
+            ("images", (f"photo-{i}.jpg", image, "image/jpeg")) for i, image in enumerate(images)
+        ],
+        data=data,
+        timeout=60,
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 
-from tools.bench.results import KernelResult, PipelineResult
+from config import machine
+from tools.bench.results import DEFAULTS, KernelResult, PipelineResult
 from tools.bench.text import fmt
 
 
@@ -17,39 +18,48 @@ def defaults_and_why(
     agreement: tuple[int, int],
 ) -> list[str]:
     """The worker's defaults, each next to this run's numbers that bear on it."""
-    at4 = {p.config: p.images_per_s for p in pipelines if p.size_mp == 1.2 and p.clients == 4}
-    at1 = {p.config: p.pct(50) for p in pipelines if p.size_mp == 1.2 and p.clients == 1}
+    at = {(p.config, p.clients): p for p in pipelines if p.size_mp == 1.2 and p.samples}
+    cores = machine.available_cores()
+    workers = machine.default_worker_processes(cores)
+    one_thread = f"{workers} worker(s) x 1 thread"
     lines = ["", "## Defaults and why", ""]
+    wanted = [(c, n) for c in (DEFAULTS, one_thread, "1 worker x 1 thread") for n in (1, 4)]
+    if all(key in at for key in wanted):
+        lines.append(
+            f"- {workers} worker(s) on {cores} core(s), "
+            f"{machine.default_inference_threads(cores)} intra-op threads each "
+            "(`SNAPMATCH_WORKER_PROCESSES`, `SNAPMATCH_WORKER_INFERENCE_THREADS`, from "
+            "`config/machine.py`): p50 at one client "
+            + ", ".join(f"{fmt(at[(c, 1)].pct(50))} ms {_name(c)}" for c, _ in wanted[::2])
+            + "; img/s at 4 clients "
+            + ", ".join(f"{fmt(at[(c, 4)].images_per_s)} {_name(c)}" for c, _ in wanted[::2])
+            + ". A second thread shortens a lone photo's inference; one worker per core keeps "
+            "every core busy under load."
+        )
     if sweep:
         best = max(sweep, key=lambda row: row[1])
         lines.append(
-            f"- One intra-op thread, spinning off (`SNAPMATCH_WORKER_INFERENCE_THREADS=1`): "
-            f"{fmt(sweep[0][1])} img/s here; the best setting in this run was {best[0]} at "
-            f"{fmt(best[1])} img/s. A second thread and spinning only pay on an otherwise idle "
-            "machine; the worker shares its cores with the broker and the gateway."
+            "- Spinning off unless the workers' threads leave 2 cores free "
+            "(`SNAPMATCH_WORKER_INFERENCE_SPINNING`): inference alone, best "
+            f"{best[0]} at {fmt(best[1])} img/s, but a spinning thread holds a core the gateway "
+            "and the broker need on a small host."
         )
-    if {"fp32", "fp32 1 worker x 2 threads", "fp32 2 workers x 1 thread"} <= at4.keys():
+    if (DEFAULTS, 4) in at and ("prefetch 1", 4) in at:
         lines.append(
-            f"- Processes, not threads, to use more cores: at 4 clients one 1-thread worker "
-            f"made {fmt(at4['fp32'])} img/s, one 2-thread worker "
-            f"{fmt(at4['fp32 1 worker x 2 threads'])}, two 1-thread workers "
-            f"{fmt(at4['fp32 2 workers x 1 thread'])}. Extra workers also decode in parallel "
-            "and survive each other's crashes; add them only where cores are free."
-        )
-    if {"fp32", "fp32 prefetch 1"} <= at4.keys():
-        lines.append(
-            f"- Prefetch 2 (`SNAPMATCH_WORKER_PREFETCH`): {fmt(at4['fp32'])} img/s against "
-            f"{fmt(at4['fp32 prefetch 1'])} with prefetch 1 at 4 clients; the next message is "
-            "already local when a task ends, and more only hoards work other workers could do."
+            f"- Prefetch 2 (`SNAPMATCH_WORKER_PREFETCH`): {fmt(at[(DEFAULTS, 4)].images_per_s)} "
+            f"img/s against {fmt(at[('prefetch 1', 4)].images_per_s)} with prefetch 1 at 4 "
+            "clients; the next message is already local when a task ends, and more only hoards "
+            "work other workers could do."
         )
     if batches:
         lines.append(
             "- Micro-batching off (`SNAPMATCH_WORKER_BATCH_MAX_SIZE=1`): the model alone made "
             + ", ".join(f"{fmt(ips)} img/s at batch {size}" for size, ips in batches)
             + (
-                f"; in the pipeline batch 8 gave {fmt(at1['fp32 batch 8 / 5 ms'])} ms p50 at "
-                f"one client against {fmt(at1['fp32'])} ms without"
-                if {"fp32", "fp32 batch 8 / 5 ms"} <= at1.keys()
+                f"; in the pipeline at 8 clients batch 8 made "
+                f"{fmt(at[('batch 8 / 5 ms', 8)].images_per_s)} img/s against "
+                f"{fmt(at[(DEFAULTS, 8)].images_per_s)} without"
+                if (DEFAULTS, 8) in at and ("batch 8 / 5 ms", 8) in at
                 else ""
             )
             + ". Turn it on for a GPU, where one call on many images is much cheaper."
@@ -65,11 +75,15 @@ def defaults_and_why(
     return lines
 
 
+def _name(config: str) -> str:
+    return "(defaults)" if config == DEFAULTS else f"({config})"
+
+
 def where_the_time_goes(
     pipelines: list[PipelineResult], kernel_of: dict[tuple[str, float], KernelResult]
 ) -> list[str]:
     """Sentences, computed from this run, on what keeps the pipeline from the kernel's speed."""
-    runs = [p for p in pipelines if p.config == "fp32" and p.size_mp == 1.2 and p.samples]
+    runs = [p for p in pipelines if p.config == DEFAULTS and p.size_mp == 1.2 and p.samples]
     if not runs or ("fp32", 1.2) not in kernel_of:
         return []
     best = max(runs, key=lambda p: p.images_per_s)
@@ -79,14 +93,13 @@ def where_the_time_goes(
     cores = os.cpu_count() or 1
     return [
         "",
-        f"Where the time goes (fp32, 1.2 MP, {best.clients} clients, the best pipeline run): the "
+        f"Where the time goes (defaults, 1.2 MP, {best.clients} clients, the best run): the "
         f"worker spent {fmt(per_image['worker'])} ms of CPU per image against the kernel's "
         f"{fmt(base.cpu_ms_per_image)} ms; the gateway {fmt(per_image['gateway'])}, RabbitMQ "
         f"{fmt(per_image['rabbitmq'])}, Redis {fmt(per_image['redis'])} and the load-generating "
         f"client {fmt(per_image['client'])} ms. All together {fmt(total)} CPU-ms per image where "
         f"the kernel needs {fmt(base.cpu_ms_per_image)}: on {cores} cores that alone caps the "
-        f"pipeline at {fmt(cores * 1000 / total)} img/s, and one single-threaded worker at "
-        f"{fmt(1000 / per_image['worker'])} img/s. The machine as a whole was "
+        f"pipeline at {fmt(cores * 1000 / total)} img/s. The machine as a whole was "
         f"{best.cpu.get('machine', 0):.0f} % busy (of {cores * 100} %) during that run, "
         "other programs included.",
     ]

@@ -26,10 +26,14 @@ def kernel(
     threads: int,
     seconds: float,
     provider: str,
+    spinning: bool = False,
 ) -> KernelResult:
     """``Classifier.classify`` (decode, preprocess, inference, top-k) over ``jpegs`` in a loop."""
     classifier = Classifier.from_file(
-        model_path, intra_op_threads=threads, provider=ExecutionProvider(provider)
+        model_path,
+        intra_op_threads=threads,
+        spinning=spinning,
+        provider=ExecutionProvider(provider),
     )
     classifier.warm_up()
     for jpeg in jpegs:
@@ -50,6 +54,7 @@ def kernel(
         statistics.median(pre),
         statistics.median(inf),
         cpu_ms,
+        setting=f"{threads} thread(s), spinning {'on' if spinning else 'off'}",
     )
 
 

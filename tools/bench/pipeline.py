@@ -11,12 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from tools.bench.results import Sample
-from tools.bench.system import peak_rss_mb, pids_named
-from tools.devstack import Services, Stack, delete_queue, queue_counts, wait_until
+from tools.bench.system import peak_rss_mb, pids_listening, pids_named
+from tools.devstack import REPO_ROOT, Services, Stack, delete_queue, queue_counts, wait_until
 
 
 async def one_request(client: httpx.AsyncClient, headers: dict[str, str], jpeg: bytes) -> Sample:
@@ -121,14 +122,32 @@ async def never_blocks(stack: StackHandle, token: str, backlog: bytes, probe: by
 
 @contextmanager
 def running_stack(
-    log_dir: Path, workers: int, services: Services, **env: str
+    log_dir: Path,
+    workers: int,
+    services: Services,
+    env: dict[str, str] | None = None,
+    *,
+    root: Path = REPO_ROOT,
 ) -> Iterator[StackHandle]:
-    """A gateway and ``workers`` workers on a queue of their own, deleted afterwards."""
+    """A gateway and ``workers`` workers on a queue of their own, deleted afterwards; the code of
+    the checkout at ``root``. Settings are `make run`'s (development, every default) but for
+    ``env`` and rate limits no benchmark client reaches."""
     stack = Stack(
         queue=f"bench-{uuid.uuid4().hex[:8]}",
         log_dir=log_dir,
-        env_overrides=env,
+        env_overrides={
+            "SNAPMATCH_ENVIRONMENT": "development",
+            "SNAPMATCH_WORKER_PROCESSES": str(workers),
+            # Budgets no benchmark client exhausts, still counted in Redis on every request as
+            # with the defaults, over a window short enough that a user's moving-window list
+            # stays as small as the defaults keep it (the suite's 100000 would make it huge).
+            "SNAPMATCH_RATE_LIMIT_WINDOW_SECONDS": "1",
+            "SNAPMATCH_UPLOAD_RATE_LIMIT": "1000",
+            "SNAPMATCH_POLL_RATE_LIMIT": "1000",
+        }
+        | (env or {}),
         services=services,
+        root=root,
     )
     try:
         stack.start_gateway()
@@ -140,8 +159,8 @@ def running_stack(
         pids = {
             "gateway": [gateway],
             "worker": worker_pids,
-            "rabbitmq": pids_named("beam.smp"),
-            "redis": pids_named("redis-server"),
+            "rabbitmq": _server_pids(services.amqp_url, 5672, "beam.smp"),
+            "redis": _server_pids(services.redis_url, 6379, "redis-server"),
             "client": [os.getpid()],
         }
 
@@ -155,3 +174,9 @@ def running_stack(
     finally:
         stack.stop()
         delete_queue(stack.queue, amqp_url=services.amqp_url)
+
+
+def _server_pids(url: str, default_port: int, command: str) -> list[int]:
+    """The server behind ``url`` by its listening port; by command name where /proc does not
+    tell (then every such server on the machine counts)."""
+    return pids_listening(urlsplit(url).port or default_port) or pids_named(command)

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tools.bench.openloop import OpenLoopResult
+
+# The configuration `make run` gives a user on this machine, which the targets are judged on.
+DEFAULTS = "defaults"
+
 
 @dataclass(frozen=True)
 class KernelResult:
@@ -17,6 +22,7 @@ class KernelResult:
     preprocess_ms: float
     inference_ms: float
     cpu_ms_per_image: float
+    setting: str = "1 thread(s), spinning off"  # onnxruntime threads and spinning
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,22 @@ class Measurements:
     rss: dict[str, dict[str, float]]  # peak RSS (MB) of "gateway" and "worker", by config
     models: list[ModelResult] = field(default_factory=list)
     note: str = ""
+    # fp32 1.2 MP kernel in one process under several onnxruntime settings; the best one is the
+    # reference the pipeline is held to, the worker's own settings give its model CPU per photo.
+    reference: list[KernelResult] = field(default_factory=list)
+    worker_setting: str = ""  # the label (KernelResult.setting) of the workers' default
+    open_loop: list[OpenLoopResult] = field(default_factory=list)
+    capacity: float = 0.0  # img/s the open-loop rates are shares of
+    plot: str = ""  # the open-loop PNG, relative to the report
+    ab: list[tuple[PipelineResult, PipelineResult]] = field(default_factory=list)  # (A, B)
+
+    def best_reference(self) -> KernelResult | None:
+        return max(self.reference, key=lambda k: k.images_per_s, default=None)
+
+    def worker_kernel(self) -> KernelResult | None:
+        """The kernel under the workers' own onnxruntime settings (its CPU per photo is the
+        model's share of a worker's)."""
+        return next((k for k in self.reference if k.setting == self.worker_setting), None)
 
     def kernel_of(self) -> dict[tuple[str, float], KernelResult]:
         """The kernel results by (model, megapixels)."""

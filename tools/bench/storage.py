@@ -142,7 +142,7 @@ def gateway_memory(
     tmp: Path, services: Services, token: str, photo: bytes, scenario: str, direct: bool, **env: str
 ) -> MemoryRun:
     """A fresh gateway (no worker): its resident memory idle, and its peak during the burst."""
-    with running_stack(tmp, 0, services, **env) as stack:
+    with running_stack(tmp, 0, services, env) as stack:
         pid = stack.pids["gateway"][0]
         httpx.get(f"{stack.base_url}/ready", timeout=10).raise_for_status()
         idle = current_rss_mb(pid)
@@ -275,13 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="snapmatch-bench-") as tmp:
         for mode, env in MODES.items():
             say(f"broker bytes, {mode} ...")
-            with running_stack(Path(tmp), 0, services, **env) as stack:
+            with running_stack(Path(tmp), 0, services, env) as stack:
                 for name, group in photos.items():
                     broker[(name, mode)] = queued_message_bytes(stack, token, group)
         say("pipelines: a gateway and a worker per mode ...")
         with (
-            running_stack(Path(tmp), 1, services, **INLINE) as inline,
-            running_stack(Path(tmp), 1, services, **CLAIM_CHECK) as claim,
+            running_stack(Path(tmp), 1, services, INLINE) as inline,
+            running_stack(Path(tmp), 1, services, CLAIM_CHECK) as claim,
         ):
             # Rounds of short cells, the modes alternating, so that a change in the machine's
             # load hits both alike; each cell's samples pooled, its rates averaged.

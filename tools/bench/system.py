@@ -3,6 +3,7 @@ machine itself."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
@@ -48,6 +49,27 @@ def pids_named(*names: str) -> list[int]:
     return found
 
 
+def pids_listening(port: int) -> list[int]:
+    """Pids of the processes listening on TCP ``port``: this stack's broker and Redis, not
+    every beam.smp or redis-server on a machine where others run their own."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                listening = fields[3] == "0A"
+                if listening and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                found.append(int(entry.name))
+    return found
+
+
 def machine_busy_seconds() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -66,24 +88,24 @@ class CpuMeter:
     pids: dict[str, list[int]]
     seconds: dict[str, float] = field(default_factory=dict)
     percent: dict[str, float] = field(default_factory=dict)
-    _start: dict[str, float] = field(default_factory=dict)
     _start_machine: tuple[float, float] = (0.0, 0.0)
     _start_wall: float = 0.0
 
-    def _sample(self) -> dict[str, float]:
+    _start_pids: dict[int, float] = field(default_factory=dict)
+
+    def _sample(self) -> dict[int, float]:
+        """CPU seconds by pid, of the pids that are alive."""
         sample = {}
-        for role, pids in self.pids.items():
-            total = 0.0
+        for pids in self.pids.values():
             for pid in pids:
                 try:
-                    total += cpu_seconds(pid)
+                    sample[pid] = cpu_seconds(pid)
                 except OSError:
                     continue
-            sample[role] = total
         return sample
 
     def __enter__(self) -> CpuMeter:
-        self._start = self._sample()
+        self._start_pids = self._sample()
         self._start_machine = machine_busy_seconds()
         self._start_wall = time.perf_counter()
         return self
@@ -91,15 +113,18 @@ class CpuMeter:
     def __exit__(self, *exc: object) -> None:
         wall = time.perf_counter() - self._start_wall
         end = self._sample()
-        self.seconds = {r: end[r] - self._start[r] for r in end}
+        # Only processes alive at both ends: one that exited (or was born) meanwhile has no
+        # delta to give, and its absolute CPU time must not count as spent in the interval.
+        both = end.keys() & self._start_pids.keys()
+        self.seconds = {
+            role: sum(end[p] - self._start_pids[p] for p in pids if p in both)
+            for role, pids in self.pids.items()
+        }
         self.percent = {r: 100 * used / wall for r, used in self.seconds.items()}
         busy, total = machine_busy_seconds()
-        self.percent["machine"] = (
-            100
-            * (os.cpu_count() or 1)
-            * (busy - self._start_machine[0])
-            / (total - self._start_machine[1])
-        )
+        elapsed = total - self._start_machine[1]  # 0 within one clock tick
+        busy_share = (busy - self._start_machine[0]) / elapsed if elapsed else 0.0
+        self.percent["machine"] = 100 * (os.cpu_count() or 1) * busy_share
 
 
 def machine_description() -> list[str]:

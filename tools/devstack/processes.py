@@ -92,13 +92,16 @@ class Process:
         return self.popen.returncode
 
 
-def spawn(name: str, module: str, env: dict[str, str], log_dir: Path) -> Process:
-    """``python -m module`` from the repository root, stdout and stderr in ``<name>.log``."""
+def spawn(
+    name: str, module: str, env: dict[str, str], log_dir: Path, *, root: Path = REPO_ROOT
+) -> Process:
+    """``python -m module`` from the repository root (or another checkout's, ``root``), stdout
+    and stderr in ``<name>.log``."""
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(  # noqa: S603 - this interpreter and a module of ours
             [sys.executable, "-m", module],
-            cwd=REPO_ROOT,
+            cwd=root,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -57,9 +57,13 @@ class Stack:
     gateway: Process | None = None
     workers: list[Process] = field(default_factory=list)
     base_url: str = ""
+    root: Path = REPO_ROOT  # the checkout whose code runs (the benchmark's baseline: another)
 
     def env(self) -> dict[str, str]:
-        return base_env(self.queue, self.services, **self.env_overrides)
+        env = base_env(self.queue, self.services, **self.env_overrides)
+        if self.root != REPO_ROOT:  # its own packages first, the contracts included
+            env["PYTHONPATH"] = f"{self.root}{os.pathsep}{self.root / 'proto'}"
+        return env
 
     def consumers(self) -> int:
         """How many consumers the broker counts on the queue."""
@@ -70,7 +74,7 @@ class Stack:
         every dependency, the catalog included)."""
         port = free_port()
         env = self.env() | {"SNAPMATCH_GATEWAY_PORT": str(port)}
-        self.gateway = spawn(f"gateway-{self.queue}", "app", env, self.log_dir)
+        self.gateway = spawn(f"gateway-{self.queue}", "app", env, self.log_dir, root=self.root)
         self.base_url = f"http://127.0.0.1:{port}"
 
         def ready() -> bool:
@@ -102,7 +106,7 @@ class Stack:
             | extra_env
         )
         consumers_before = self.consumers() if wait else 0
-        worker = spawn(f"worker-{self.queue}-{index}", "worker", env, self.log_dir)
+        worker = spawn(f"worker-{self.queue}-{index}", "worker", env, self.log_dir, root=self.root)
         worker.metrics_port = int(env["SNAPMATCH_WORKER_METRICS_PORT"])
         self.workers.append(worker)
 

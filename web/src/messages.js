@@ -2,6 +2,7 @@
 // written for developers; it is shown only where it says something the shopper can act on.
 import { ApiError, ResultFailedError } from './api/errors.js';
 import { formatBytes } from './format.js';
+import { OnDeviceError } from './ondevice/errors.js';
 
 const SUPPORTED = 'a JPEG, PNG, WebP or HEIC photo';
 
@@ -25,6 +26,15 @@ const FAILURES = {
     'The server kept failing on this photo and gave up on it. Try another photo, or this one later.',
 };
 
+const ON_DEVICE_PROBLEMS = {
+  undecodable_photo:
+    'This browser cannot read this photo. Pick a JPEG, PNG or WebP photo, or switch to “On the server”.',
+  unsupported_preprocessing:
+    'The server’s model needs a step this page cannot do on this device. Switch to “On the server”.',
+  runtime_failed:
+    'The model could not run in this browser. Reload the page and try again, or switch to “On the server”.',
+};
+
 /** Whether the page should go back to the sign-in form. */
 export function needsSignIn(error) {
   return error instanceof ApiError && error.status === 401;
@@ -39,6 +49,7 @@ export function describeError(error, limits) {
   if (error instanceof ResultFailedError) {
     return FAILURES[error.code] ?? `The photo could not be classified: ${error.message}`;
   }
+  if (error instanceof OnDeviceError) return ON_DEVICE_PROBLEMS[error.code];
   if (!(error instanceof ApiError)) {
     return 'Something went wrong in this page. Reload it and try again.';
   }

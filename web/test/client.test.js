@@ -94,4 +94,23 @@ describe('createApiClient', () => {
     assert.deepEqual(seen[0], { url: '/predict', authorization: 'Bearer t1', key: 'k-1' });
     await assert.rejects(api.predict({ name: 'a.txt' }, { idempotencyKey: 'k-2' }), { status: 415 });
   });
+
+  it('downloads past the HTTP cache with the caller\'s headers, and refuses unexpected statuses', async () => {
+    const inits = [];
+    const replies = [new Response(null, { status: 304 }), jsonResponse(404, { error: 'model_not_found', detail: 'no' })];
+    const api = createApiClient({
+      getToken: async () => 't1',
+      onUnauthorized: () => {},
+      fetchImpl: async (url, init) => {
+        inits.push({ url, ...init });
+        return replies.shift();
+      },
+    });
+    const path = '/models/efficientnet-lite0/download';
+    const response = await api.download(path, { headers: { 'If-None-Match': '"abc"' }, expected: [200, 304] });
+    assert.equal(response.status, 304);
+    assert.equal(inits[0].cache, 'no-store');
+    assert.deepEqual(inits[0].headers, { 'If-None-Match': '"abc"', Authorization: 'Bearer t1' });
+    await assert.rejects(api.download(path), { status: 404, code: 'model_not_found' });
+  });
 });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 
 import { ApiError, ResultFailedError } from '../src/api/errors.js';
 import { describeBusy, describeError, describeSignInError, needsSignIn } from '../src/messages.js';
+import { OnDeviceError } from '../src/ondevice/errors.js';
 
 const limits = { maxUploadBytes: 10 * 1024 * 1024 };
 const api = (status, code, detail = '') => new ApiError(status, code, detail);
@@ -33,6 +34,12 @@ describe('describeError', () => {
     assert.match(describeError(api(0, 'network_error'), limits), /cannot be reached/);
     assert.match(describeError(api(404, 'result_not_found'), limits), /no longer there/);
     assert.match(describeError(api(503, 'queue_full'), limits), /busy/);
+  });
+  it('offers the server when the model cannot run in this browser', () => {
+    const onDevice = (code) => describeError(new OnDeviceError(code, 'x'), limits);
+    assert.match(onDevice('undecodable_photo'), /cannot read this photo.*“On the server”/);
+    assert.match(onDevice('unsupported_preprocessing'), /Switch to “On the server”/);
+    assert.match(onDevice('runtime_failed'), /could not run in this browser/);
   });
   it('quotes the server for other validation errors', () => {
     assert.match(describeError(api(422, 'validation_error', 'q: too long'), limits), /q: too long/);

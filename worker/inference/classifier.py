@@ -35,15 +35,17 @@ class Classification:
     model_input: Image.Image | None = None
 
 
-def _session_options(intra_op_threads: int) -> Any:
+def _session_options(intra_op_threads: int, spinning: bool) -> Any:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = intra_op_threads  # 0 = onnxruntime's default
     options.inter_op_num_threads = 1
-    # The host also runs the broker and the gateway: idle worker threads must sleep, not spin.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    # Spinning threads answer sooner but hold their cores: only where cores are spare
+    # (config.machine.default_spinning); a host shared with the broker and the gateway sleeps.
+    spin = "1" if spinning else "0"
+    options.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    options.add_session_config_entry("session.inter_op.allow_spinning", spin)
     return options
 
 
@@ -59,6 +61,7 @@ class Classifier:
         model: bytes | Path,
         *,
         intra_op_threads: int,
+        spinning: bool = False,
         top_k: int = 5,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         provider: ExecutionProvider = ExecutionProvider.CPU,
@@ -85,7 +88,7 @@ class Classifier:
         self._output = card.output
         self._session = ort.InferenceSession(
             model if isinstance(model, bytes) else str(model),
-            sess_options=_session_options(intra_op_threads),
+            sess_options=_session_options(intra_op_threads, spinning),
             providers=provider_chain(provider, ort.get_available_providers()),
         )
         self.provider = log_active(provider, self._session.get_providers())

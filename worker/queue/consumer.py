@@ -6,6 +6,7 @@ one processing thread runs the model; acks go back to the connection's thread th
 """
 
 import contextlib
+import dataclasses
 import functools
 import threading
 import time
@@ -130,7 +131,11 @@ class TaskConsumer:
         body: bytes,
     ) -> None:
         headers: dict[str, Any] = properties.headers or {}
-        delivery = Delivery(body=body, delivery_count=int(headers.get("x-delivery-count", 0)))
+        delivery = Delivery(
+            body=body,
+            delivery_count=int(headers.get("x-delivery-count", 0)),
+            redelivered=bool(method.redelivered),
+        )
         self._submit(functools.partial(self._process, channel, method.delivery_tag, delivery))
 
     def _on_dead_letter(
@@ -153,7 +158,13 @@ class TaskConsumer:
     def _process(self, channel: BlockingChannel, delivery_tag: int, delivery: Delivery) -> None:
         """Runs on the processing thread. Acks only once the result is stored."""
         try:
-            outcome = self._with_store_retries(self._processor.handle, delivery)
+            # A retry may follow a put that stored the result before failing (a replica that
+            # did not confirm it): from the second attempt on, look for that result first.
+            outcome = self._with_store_retries(
+                self._processor.handle,
+                delivery,
+                retry_arg=dataclasses.replace(delivery, redelivered=True),
+            )
         except Exception:
             if self._processor.is_last_delivery(delivery):
                 logger.exception("task processing failed on its last delivery; dead-lettering")
@@ -187,8 +198,11 @@ class TaskConsumer:
         if connection is not None and connection.is_open:
             connection.call_later(delay, callback)
 
-    def _with_store_retries(self, handler: Callable[[_T], Outcome], arg: _T) -> Outcome:
-        """Redis outages are waited out while holding the message; give up only on shutdown."""
+    def _with_store_retries(
+        self, handler: Callable[[_T], Outcome], arg: _T, *, retry_arg: _T | None = None
+    ) -> Outcome:
+        """Redis outages are waited out while holding the message; give up only on shutdown.
+        Attempts after the first get ``retry_arg`` when one is given."""
         for attempt in Retrying(
             retry=retry_if_exception_type(RedisError),
             wait=wait_exponential(multiplier=0.2, max=5.0),
@@ -200,7 +214,8 @@ class TaskConsumer:
             ),
         ):
             with attempt:
-                return handler(arg)
+                first = attempt.retry_state.attempt_number == 1
+                return handler(arg if first or retry_arg is None else retry_arg)
         raise AssertionError("unreachable: tenacity reraises the last error")
 
     def _threadsafe(self, channel: BlockingChannel, callback: Any) -> None:

@@ -1,16 +1,28 @@
 """POST /predict: accept a photo, queue it, answer at once with a task id."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 
-from fastapi import APIRouter, Header, Request, Response, status
-
-from app.api.deps import ModelsDep, SettingsDep, SubmitterDep, UploadingUser, UploadsDep
+from app.api.deps import (
+    CatalogDep,
+    ModelsDep,
+    NotifierDep,
+    PhotosDep,
+    SettingsDep,
+    StoreDep,
+    SubmitterDep,
+    UploadingUser,
+    UploadsDep,
+)
 from app.api.openapi import error_responses
-from app.api.schemas import TaskAccepted
+from app.api.params import IdempotencyKeyHeader, SyncWait
+from app.api.routes.results import owner_result, result_path
+from app.api.schemas import TaskAccepted, TaskResult
+from app.core.errors import APIError
 from app.storage.uploads import DirectUploadRequest
-from app.tasks.image_check import inspect_image
-from app.tasks.submit import Photo
+from app.tasks.photos import checked_photo
 from app.tasks.upload_form import OPENAPI_BODY, read_upload
+from app.tasks.waiter import wait_for_result
 
 router = APIRouter(tags=["predictions"])
 
@@ -38,14 +50,7 @@ _ERRORS = error_responses(
     },
 )
 
-_IDEMPOTENCY_KEY = Header(
-    alias="Idempotency-Key",
-    min_length=1,
-    max_length=255,
-    pattern=r"^[\x21-\x7e]+$",
-    description="Any unique string per photo (e.g. a UUID). Retrying with the same key and the "
-    "same photo returns the first task instead of queueing another.",
-)
+_ANSWER_HEADERS = ("Location", "Idempotent-Replayed")
 
 
 @router.post(
@@ -53,6 +58,11 @@ _IDEMPOTENCY_KEY = Header(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TaskAccepted,
     responses={
+        200: {
+            "model": TaskResult,
+            "description": "With `wait`: the task finished in time; the same body as "
+            "`GET /result/{task_id}`, products included.",
+        },
         202: {
             "description": "Queued; poll `result_url` (also in the `Location` header).",
             "links": {
@@ -75,9 +85,15 @@ async def create_prediction(
     settings: SettingsDep,
     submitter: SubmitterDep,
     models: ModelsDep,
+    store: StoreDep,
+    catalog: CatalogDep,
+    notifier: NotifierDep,
+    photos: PhotosDep,
     uploads: UploadsDep,
-    idempotency_key: Annotated[str | None, _IDEMPOTENCY_KEY] = None,
-) -> TaskAccepted:
+    wait: SyncWait = 0.0,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TaskAccepted | JSONResponse:
+    wait_seconds = checked_wait(wait, settings.result_wait_max_seconds)
     # Read only now: authentication and the rate limit have passed.
     upload = await read_upload(
         request,
@@ -91,18 +107,41 @@ async def create_prediction(
             direct, owner_uid=user.uid, idempotency_key=idempotency_key
         )
     else:
-        info = inspect_image(upload.image, max_pixels=settings.max_image_pixels)
-        photo = Photo(
-            data=upload.image,
-            content_type=info.content_type,
-            fcm_token=upload.fcm_token,
+        photo = checked_photo(
+            upload.image,
+            max_pixels=settings.max_image_pixels,
             model=model.name,
+            fcm_token=upload.fcm_token,
         )
         submission = await submitter.submit(
             photo, owner_uid=user.uid, idempotency_key=idempotency_key
         )
-    result_url = str(request.url_for("get_result", task_id=submission.task_id).path)
+    result_url = result_path(request, submission.task_id)
     response.headers["Location"] = result_url
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    if wait_seconds > 0:
+        record = await wait_for_result(
+            store, notifier, submission.task_id, owner_uid=user.uid, wait_seconds=wait_seconds
+        )
+        if record is not None and record.owner_uid == user.uid and record.is_terminal:
+            result = await owner_result(record, catalog, photos)
+            return JSONResponse(
+                result.model_dump(mode="json"),
+                status_code=200,
+                headers={k: response.headers[k] for k in _ANSWER_HEADERS if k in response.headers},
+            )
     return TaskAccepted(task_id=submission.task_id, result_url=result_url)
+
+
+def checked_wait(wait: float, cap: float) -> float:
+    """``wait`` if within the server's cap; a 422 otherwise (an upload is not retried
+    silently shorter than asked, unlike a poll)."""
+    if wait > cap:
+        raise APIError(
+            422,
+            "validation_error",
+            f"wait: at most {cap:g} seconds (the server's cap)",
+            extra={"errors": [{"field": "wait", "message": f"at most {cap:g}", "type": "cap"}]},
+        )
+    return wait

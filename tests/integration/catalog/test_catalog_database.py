@@ -41,7 +41,7 @@ def test_migrations_build_the_schema_from_empty_and_a_rerun_changes_nothing() ->
             assert _schema(connection) == {}
             assert migrate(connection) == [m.version for m in load_migrations()]
             schema = _schema(connection)
-            assert set(schema) == {*CATALOG_TABLES, "schema_migrations"}
+            assert set(schema) == {*CATALOG_TABLES, "task_history", "schema_migrations"}
             assert (
                 "FULLTEXT KEY `ft_products_text` (`name`,`brand`,`description`)"
                 in schema["products"]
@@ -49,7 +49,10 @@ def test_migrations_build_the_schema_from_empty_and_a_rerun_changes_nothing() ->
             cursor = connection.cursor()
             cursor.execute("SELECT version, name, applied_at FROM schema_migrations")
             recorded = cursor.fetchall()
-            assert [(v, n) for v, n, _ in recorded] == [(1, "create_catalog")]
+            assert [(v, n) for v, n, _ in recorded] == [
+                (1, "create_catalog"),
+                (2, "create_task_history"),
+            ]
 
             assert migrate(connection) == []
             assert _schema(connection) == schema
@@ -67,7 +70,7 @@ def test_the_command_line_migrates_and_seeds(tmp_path: Path) -> None:
             command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
         )
         assert first.returncode == 0, first.stderr
-        assert "migrations applied: [1]" in first.stdout
+        assert "migrations applied: [1, 2]" in first.stdout
         assert "products_added=" in first.stdout
         again = subprocess.run(
             command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120

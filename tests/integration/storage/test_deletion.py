@@ -1,5 +1,5 @@
-"""Deleting a task's images (what `DELETE /result/{id}` and `DELETE /tasks` call) and the
-retention purge, against the real store."""
+"""Deleting a task's images (through `DELETE /result/{id}` and `DELETE /tasks`, and the
+function they call) and the retention purge, against the real store."""
 
 import asyncio
 import subprocess
@@ -12,7 +12,7 @@ import httpx
 from app.storage.photos import PhotoStore
 from config import Settings
 from contracts.object_keys import original_key, processed_key
-from tests.support.client import poll, upload
+from tests.support.client import auth, poll, upload
 from tests.support.photos import stored_size, suite_bucket
 from tools.devstack import REPO_ROOT, TEST_SERVICES, Stack
 from tools.devstack.emulator import SignedInUser
@@ -42,6 +42,37 @@ def test_deleting_a_task_removes_both_images_and_only_its_owners(
     assert httpx.get(images["original_url"]).status_code == 404
     # Twice is fine.
     assert delete(user.uid) == 0
+
+
+def test_delete_result_removes_the_tasks_images(
+    stack: Stack, user: SignedInUser, coffee_jpeg: bytes
+) -> None:
+    task_id = upload(stack.base_url, user.id_token, coffee_jpeg).json()["task_id"]
+    images = poll(stack.base_url, user.id_token, task_id)["images"]
+    assert stored_size(processed_key(user.uid, task_id)) is not None
+    response = httpx.delete(
+        f"{stack.base_url}/result/{task_id}", headers=auth(user.id_token), timeout=10
+    )
+    assert response.status_code == 204, response.text
+    assert stored_size(original_key(user.uid, task_id)) is None
+    assert stored_size(processed_key(user.uid, task_id)) is None
+    assert httpx.get(images["processed_url"]).status_code == 404
+
+
+def test_delete_my_data_removes_every_image_of_the_user_only(
+    stack: Stack, user: SignedInUser, other_user: SignedInUser, coffee_jpeg: bytes
+) -> None:
+    mine = [upload(stack.base_url, user.id_token, coffee_jpeg).json()["task_id"] for _ in range(2)]
+    theirs = upload(stack.base_url, other_user.id_token, coffee_jpeg).json()["task_id"]
+    for task_id in mine:
+        poll(stack.base_url, user.id_token, task_id)
+    poll(stack.base_url, other_user.id_token, theirs)
+    response = httpx.delete(f"{stack.base_url}/tasks", headers=auth(user.id_token), timeout=30)
+    assert response.status_code == 204, response.text
+    for task_id in mine:
+        assert stored_size(original_key(user.uid, task_id)) is None
+        assert stored_size(processed_key(user.uid, task_id)) is None
+    assert stored_size(original_key(other_user.uid, theirs)) == len(coffee_jpeg)
 
 
 def test_the_purge_deletes_only_photos_older_than_the_cutoff() -> None:

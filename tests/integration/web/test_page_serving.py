@@ -33,7 +33,7 @@ def test_the_page_allows_only_itself_and_the_auth_emulator(stack: Stack) -> None
     assert response.headers["Cache-Control"] == "no-cache"
     policy = _directives(response.headers["Content-Security-Policy"])
     assert policy["default-src"] == ["'none'"]
-    assert policy["script-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
     assert policy["connect-src"] == ["'self'", f"http://{AUTH_EMULATOR_HOST}"]
     assert policy["frame-ancestors"] == ["'none'"]
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
@@ -46,6 +46,20 @@ def test_the_page_allows_only_itself_and_the_auth_emulator(stack: Stack) -> None
         assert served.status_code == 200, asset
         assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert not re.search(r'(?:src|href)="(?:https?:)?//', response.text)
+
+
+def test_the_on_device_runtime_comes_from_the_page_build_as_wasm(stack: Stack) -> None:
+    page = httpx.get(f"{stack.base_url}/app/").text
+    bundle = re.search(r'src="(/app/assets/index-[^"]+\.js)"', page)
+    assert bundle is not None
+    script = httpx.get(f"{stack.base_url}{bundle.group(1)}").text
+    runtimes = set(re.findall(r"/app/assets/ort-wasm[\w.-]+\.wasm", script))
+    assert len(runtimes) == 1, runtimes
+    wasm = httpx.get(f"{stack.base_url}{runtimes.pop()}")
+    assert wasm.status_code == 200
+    assert wasm.headers["Content-Type"] == "application/wasm"
+    assert wasm.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert wasm.content[:4] == b"\0asm"
 
 
 def test_an_unchanged_page_is_revalidated_without_a_body(stack: Stack) -> None:

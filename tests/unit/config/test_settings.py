@@ -135,3 +135,16 @@ def test_replica_acks_are_off_unless_asked_for() -> None:
     assert settings.redis_min_replica_acks == 0
     with pytest.raises(ValidationError):
         Settings(_env_file=None, redis_replica_ack_timeout_ms=0)  # 0 would make WAIT block forever
+
+
+def test_webhooks_need_a_well_formed_secret() -> None:
+    url = "https://hooks.example.com/snapmatch"
+    with pytest.raises(ValidationError, match="without webhook_secret"):
+        Settings(webhook_url=url, _env_file=None)
+    for bad, reason in (("whsec_not base64!", "base64"), ("whsec_c2hvcnQ=", "5 bytes")):
+        with pytest.raises(ValidationError, match=reason):
+            Settings(webhook_url=url, webhook_secret=bad, _env_file=None)
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    settings = Settings(webhook_url=url, webhook_secret=secret, _env_file=None)
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == secret

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from tools.bench.sections import (
+    LIFECYCLE_END,
+    LIFECYCLE_START,
     PAGE_END,
     PAGE_START,
     STORAGE_END,
@@ -54,4 +56,17 @@ def test_the_claim_check_section_is_replaced_in_place() -> None:
     newer = f"{STORAGE_START}\nsecond\n{STORAGE_END}"
     assert with_marked_section(report, newer, STORAGE_START, STORAGE_END) == (
         f"# Benchmarks\n\n{newer}\n\ntail\n"
+    )
+
+
+def test_a_rewritten_report_keeps_the_lifecycle_section_too(tmp_path: Path) -> None:
+    lifecycle = f"{LIFECYCLE_START}\n## Task lifecycle\n| sync | 40 |\n{LIFECYCLE_END}"
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text(f"# Benchmarks\n\nold\n\n{SECTION}\n\n{lifecycle}\n")
+    fresh = "# Benchmarks\n\nnew\n"
+    kept = keep_page_section(out, fresh)
+    assert kept == f"{fresh}\n{SECTION}\n\n{lifecycle}\n"
+    newer = lifecycle.replace("40", "38")
+    assert with_marked_section(kept, newer, LIFECYCLE_START, LIFECYCLE_END) == (
+        f"{fresh}\n{SECTION}\n\n{newer}\n"
     )

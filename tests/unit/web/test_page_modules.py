@@ -1,5 +1,6 @@
 """The page's pure JavaScript modules (web/src: errors, retries, messages, the API client, the
-server mode), tested with Node's own test runner."""
+server mode, the on-device preprocessing, scores and model cache), tested with Node's own test
+runner."""
 
 import shutil
 import subprocess

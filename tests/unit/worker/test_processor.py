@@ -100,12 +100,19 @@ class MemoryStore:
     def __init__(self) -> None:
         self.records: dict[str, TaskRecord] = {}
         self.confirmed: list[str] = []  # task ids whose existing record had to be confirmed
+        self.cancelled: set[str] = set()
 
     def get(self, task_id: str) -> TaskRecord | None:
         return self.records.get(task_id)
 
-    def put(self, record: TaskRecord) -> None:
+    def is_cancelled(self, task_id: str) -> bool:
+        return task_id in self.cancelled
+
+    def put(self, record: TaskRecord) -> bool:
+        if record.task_id in self.cancelled:
+            return False
         self.records[record.task_id] = record
+        return True
 
     def ensure_replicated(self, record: TaskRecord) -> None:
         self.confirmed.append(record.task_id)
@@ -142,6 +149,25 @@ def test_a_task_is_classified_and_stored_as_done() -> None:
     assert record.timings is not None and record.timings.inference_ms == 4.0
     assert record.submitted_at == datetime(2026, 1, 1, tzinfo=UTC)
     assert record.attempts == 1
+
+
+def test_a_first_delivery_does_not_look_for_an_earlier_result() -> None:
+    class CountingStore(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reads = 0
+
+        def get(self, task_id: str) -> TaskRecord | None:
+            self.reads += 1
+            return super().get(task_id)
+
+    store, classifier = CountingStore(), ScriptedClassifier()
+    processor = _processor(classifier, store)
+    assert processor.handle(Delivery(_message(), 0, redelivered=False)) is Outcome.STORED
+    assert store.reads == 0
+    assert processor.handle(Delivery(_message(), 0, redelivered=True)) is Outcome.ALREADY_DONE
+    assert store.reads == 1
+    assert classifier.calls == 1
 
 
 def test_a_redelivered_task_with_a_result_is_not_run_again() -> None:
@@ -299,7 +325,7 @@ def test_unreadable_messages_are_dropped(body: bytes) -> None:
 
 def test_store_errors_propagate_so_the_message_is_not_acked() -> None:
     class BrokenStore(MemoryStore):
-        def put(self, record: TaskRecord) -> None:
+        def put(self, record: TaskRecord) -> bool:
             raise ConnectionError("redis down")
 
     with pytest.raises(ConnectionError):
@@ -363,3 +389,25 @@ def test_a_photo_deleted_before_its_turn_fails_as_missing_without_retrying() -> 
     assert record.error is not None
     assert record.error.code is FailureCode.IMAGE_MISSING
     assert record.images is None
+
+
+def test_a_deleted_task_is_skipped_without_running_the_model() -> None:
+    store, classifier = MemoryStore(), ScriptedClassifier()
+    store.cancelled.add("t-1")
+    outcome = _processor(classifier, store).handle(Delivery(_message(), 0))
+    assert outcome is Outcome.CANCELLED
+    assert classifier.calls == 0
+    assert store.records == {}
+
+
+def test_a_task_deleted_while_it_runs_keeps_no_result() -> None:
+    class DeletedMeanwhile(MemoryStore):
+        def put(self, record: TaskRecord) -> bool:
+            self.cancelled.add(record.task_id)  # the owner's DELETE landed during inference
+            return super().put(record)
+
+    store, classifier = DeletedMeanwhile(), ScriptedClassifier()
+    outcome = _processor(classifier, store).handle(Delivery(_message(), 0))
+    assert outcome is Outcome.CANCELLED
+    assert classifier.calls == 1
+    assert store.records == {}

@@ -47,6 +47,19 @@ export function createApiClient({ getToken, onUnauthorized, fetchImpl, upload = 
     throw errorFromReply(reply.status, reply.body, reply.retryAfter);
   }
 
+  /** A fetch with the token (and the 401 retry); a request without an answer is an ApiError. */
+  function fetchAuthorized(url, { headers = {}, signal, cache } = {}) {
+    return authorized(async (token) => {
+      try {
+        const init = { headers: { ...headers, Authorization: `Bearer ${token}` }, signal };
+        return await doFetch(url, cache ? { ...init, cache } : init);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        throw networkError();
+      }
+    });
+  }
+
   /**
    * GET a JSON resource. Statuses in `expected` come back as a Reply; any other is thrown.
    * @param {string} path
@@ -54,18 +67,22 @@ export function createApiClient({ getToken, onUnauthorized, fetchImpl, upload = 
    * @returns {Promise<Reply>}
    */
   async function get(path, { params, signal, expected = [200] } = {}) {
-    const url = pathWithQuery(path, params);
-    const reply = await authorized(async (token) => {
-      let response;
-      try {
-        response = await doFetch(url, { headers: { Authorization: `Bearer ${token}` }, signal });
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        throw networkError();
-      }
-      return replyOf(response);
-    });
-    return settle(reply, expected);
+    const response = await fetchAuthorized(pathWithQuery(path, params), { signal });
+    return settle(await replyOf(response), expected);
+  }
+
+  /**
+   * GET a file (the model) past the browser's HTTP cache, which the caller replaces with its
+   * own: the Response itself when its status is in `expected`, any other thrown.
+   * @param {string} path
+   * @param {{headers?: Record<string, string>, signal?: AbortSignal, expected?: number[]}} [options]
+   * @returns {Promise<Response>}
+   */
+  async function download(path, { headers, signal, expected = [200] } = {}) {
+    const response = await fetchAuthorized(path, { headers, signal, cache: 'no-store' });
+    if (expected.includes(response.status)) return response;
+    const reply = await replyOf(response);
+    throw errorFromReply(reply.status, reply.body, reply.retryAfter);
   }
 
   /**
@@ -80,7 +97,7 @@ export function createApiClient({ getToken, onUnauthorized, fetchImpl, upload = 
     return settle(reply, [202]).body;
   }
 
-  return { get, predict };
+  return { get, download, predict };
 }
 
 export { ApiError };

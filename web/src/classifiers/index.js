@@ -2,6 +2,7 @@
 //
 //   {
 //     id: 'server',                       // the mode's value in the page's mode switch
+//     uploads: true,                      // whether the photo goes to the server
 //     describe(answer) -> string,         // "the server, efficientnet-lite0 (ac9acef47338)"
 //     classify(file, hooks) -> Promise<Answer>,
 //   }
@@ -11,16 +12,19 @@
 //             timings: [[name, ms], ...], products: [...], productsStatus: 'ok' | 'unavailable' }
 //
 // The server mode uploads the photo and long-polls its result, which carries its products.
-// An on-device mode runs the model in the browser and asks GET /products/matches for the
-// products of its top classes: the same ranking as a server result. It registers here, and
-// enables the `mode-device` switch in index.html.
+// The on-device mode runs the model in the browser and asks GET /products/matches for the
+// products of its top classes: the same ranking as a server result.
+import { deviceClassifier } from './device.js';
 import { serverClassifier } from './server.js';
 
 /**
  * @param {ReturnType<import('../api/client.js').createApiClient>} api
- * @param {{result_wait_seconds: number}} config the gateway's /app/config.json
- * @returns {Map<string, {id: string, classify: Function, describe: Function}>}
+ * @param {{result_wait_seconds: number, top_k: number}} config the gateway's /app/config.json
+ * @returns {Map<string, {id: string, uploads: boolean, classify: Function, describe: Function}>}
  */
 export function createClassifiers(api, config) {
-  return new Map([['server', serverClassifier(api, config)]]);
+  return new Map([
+    ['server', serverClassifier(api, config)],
+    ['device', deviceClassifier(api, config)],
+  ]);
 }

@@ -64,6 +64,7 @@ export async function waitForResult(api, taskId, { waitSeconds, onWait, signal, 
 export function serverClassifier(api, config) {
   return {
     id: 'server',
+    uploads: true,
     describe(answer) {
       const model = answer.model ? `, ${answer.model.name} (version ${answer.model.version})` : '';
       return `the server${model}`;

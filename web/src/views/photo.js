@@ -7,9 +7,16 @@ import { formatBytes, formatPercent } from '../format.js';
 import { describeBusy, describeError, needsSignIn } from '../messages.js';
 import { createAnswerView } from './answer.js';
 
-const PHASE_TEXT = {
-  uploading: 'Uploading…',
+// Phases with a progress bar, and phases with a spinner, as the classifiers report them.
+const PROGRESS_TEXT = {
+  uploading: 'Uploading',
+  downloading: 'Downloading the model',
+};
+const LOADER_TEXT = {
   waiting: 'Looking at your photo…',
+  loading: 'Getting the model ready…',
+  running: 'Running the model on this device…',
+  matching: 'Finding the products…',
 };
 
 /**
@@ -25,6 +32,7 @@ export function createPhotoSearch({ classifiers, status, config, onSignedOut }) 
   const upload = byId('upload');
   const progress = /** @type {HTMLProgressElement} */ (byId('upload-progress'));
   const percent = byId('upload-percent');
+  const progressText = byId('upload-what');
   const waiting = byId('waiting');
   const waitingText = byId('waiting-text');
   const answer = createAnswerView();
@@ -32,6 +40,7 @@ export function createPhotoSearch({ classifiers, status, config, onSignedOut }) 
   byId('max-upload').textContent = formatBytes(config.max_upload_bytes);
 
   let running = null; // AbortController of the photo in flight
+  let lastFile = null; // asked again when the mode changes
   let previewUrl = null;
   // A photo the browser cannot show (HEIC outside Safari) keeps its caption, loses its preview.
   previewImage.addEventListener('error', () => {
@@ -53,9 +62,13 @@ export function createPhotoSearch({ classifiers, status, config, onSignedOut }) 
   }
 
   function setPhase(phase) {
-    upload.hidden = phase !== 'uploading';
-    waiting.hidden = phase !== 'waiting';
-    if (phase === 'waiting') waitingText.textContent = PHASE_TEXT.waiting;
+    upload.hidden = !(phase in PROGRESS_TEXT);
+    waiting.hidden = !(phase in LOADER_TEXT);
+    if (phase in PROGRESS_TEXT) {
+      progressText.textContent = PROGRESS_TEXT[phase];
+      onProgress(0);
+    }
+    if (phase in LOADER_TEXT) waitingText.textContent = LOADER_TEXT[phase];
   }
 
   function onProgress(fraction) {
@@ -72,17 +85,18 @@ export function createPhotoSearch({ classifiers, status, config, onSignedOut }) 
     running?.abort();
     const controller = new AbortController();
     running = controller;
+    lastFile = file;
     status.clear();
     answer.clear();
     showPreview(file);
     onProgress(0);
-    if (file.size > config.max_upload_bytes) {
+    const classifier = selectedMode();
+    if (classifier.uploads && file.size > config.max_upload_bytes) {
       // Refused here rather than after uploading megabytes the server would refuse too.
       status.show(describeError(new ApiError(413, 'payload_too_large', ''), limits));
       setPhase(null);
       return;
     }
-    const classifier = selectedMode();
     try {
       const result = await classifier.classify(file, {
         onPhase: setPhase,
@@ -110,6 +124,12 @@ export function createPhotoSearch({ classifiers, status, config, onSignedOut }) 
       if (file) search(file);
     });
   }
+  // The same photo, asked again where the model now runs: the two answers side by side in time.
+  for (const radio of document.querySelectorAll('input[name="mode"]')) {
+    radio.addEventListener('change', () => {
+      if (lastFile) search(lastFile);
+    });
+  }
   dropzone.addEventListener('dragover', (event) => {
     event.preventDefault();
     dropzone.classList.add('dragging');
@@ -127,6 +147,7 @@ export function createPhotoSearch({ classifiers, status, config, onSignedOut }) 
     reset() {
       running?.abort();
       running = null;
+      lastFile = null;
       setPhase(null);
       answer.clear();
       preview.hidden = true;

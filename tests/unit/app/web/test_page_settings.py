@@ -65,7 +65,8 @@ def test_production_without_a_web_key_tells_the_page_sign_in_is_not_configured()
 def test_the_page_policy_allows_no_inline_code_and_no_other_origin() -> None:
     policy = _directives(page_policy(Settings(_env_file=None)))
     assert policy["default-src"] == ["'none'"]
-    assert policy["script-src"] == ["'self'"]
+    # WebAssembly (the on-device model), but no eval of JavaScript.
+    assert policy["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
     assert policy["style-src"] == ["'self'"]
     assert policy["img-src"] == ["'self'", "blob:"]
     assert policy["frame-ancestors"] == ["'none'"]

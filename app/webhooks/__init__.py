@@ -1,0 +1,2 @@
+"""Signed webhooks (Standard Webhooks) for every terminal result, delivered off the
+inference path with retries."""
