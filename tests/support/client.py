@@ -102,3 +102,13 @@ def upload_batch(
         data=data,
         timeout=60,
     )
+
+
+def stable_result(body: dict[str, Any]) -> dict[str, Any]:
+    """A result body without what differs per read: the image links are signed anew each time
+    (their query and ``expires_at``), the objects they name stay the same."""
+    images = body.get("images")
+    if not images:
+        return body
+    links = {k: v.split("?", 1)[0] for k, v in images.items() if k != "expires_at" and v}
+    return {**body, "images": links}

@@ -112,7 +112,9 @@ async def get_result(
 
 
 _DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    204: {"description": "Deleted: the result, its pending marker, its history row and its images."},
+    204: {
+        "description": "Deleted: the result, its pending marker, its history row and its images."
+    },
     **error_responses(
         {
             401: "Missing or invalid Firebase ID token (or App Check token, when required).",
