@@ -31,6 +31,7 @@ TEST_DB ?= snapmatch_test
 export TEST_VHOST TEST_REDIS_DB TEST_DB
 
 .PHONY: help run test token model proto lint services tools emulator emulator-stop clean db web
+.PHONY: objectstore objectstore-stop purge-images
 .PHONY: migrate-queue chaos bench bench-page bench-lifecycle screenshots model-publish
 
 help: ## list the targets
@@ -81,30 +82,39 @@ emulator: ## start the Firebase Auth Emulator if it is not running
 emulator-stop: ## stop the Auth Emulator started by `make emulator`
 	scripts/auth-emulator.sh stop
 
+objectstore: ## start the local S3-compatible object store (s3rver, 127.0.0.1:9000) if it is not running
+	scripts/object-store.sh start
+
+objectstore-stop: ## stop the object store started by `make objectstore`
+	scripts/object-store.sh stop
+
+purge-images: $(VENV)/.installed ## delete photos older than SNAPMATCH_IMAGE_RETENTION_DAYS (run it daily where the store has no lifecycle rules)
+	$(PY) -m app.storage purge
+
 run: $(VENV)/.installed $(MODEL) $(WEB) services db migrate-queue ## run emulator, gateway and WORKERS workers (default: one per core); Ctrl-C stops them
 	WORKERS=$(WORKERS) scripts/run-dev.sh
 
-test: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## the whole suite against the real services
+test: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator objectstore ## the whole suite against the real services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 migrate-queue: $(VENV)/.installed ## re-create the task queue if its arguments changed (keeps waiting tasks)
 	$(PY) -m tools.queue_migration
 
-chaos: $(VENV)/.installed $(MODEL) tools services emulator ## uploads under worker kills and broker/Redis restarts (CHAOS_ARGS); prints the loss table
+chaos: $(VENV)/.installed $(MODEL) tools services emulator objectstore ## uploads under worker kills and broker/Redis restarts (CHAOS_ARGS); prints the loss table
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
 	$(PY) -m tools.chaos $(CHAOS_ARGS)
 
-bench: $(VENV)/.installed $(MODEL) $(WEB) services emulator ## measure kernel vs pipeline on the defaults (targets, CPU per process, open loop); writes BENCH_OUT and its plot
+bench: $(VENV)/.installed $(MODEL) $(WEB) services emulator objectstore ## measure kernel vs pipeline on the defaults (targets, CPU per process, open loop); writes BENCH_OUT and its plot
 	SNAPMATCH_DATABASE_URL=mariadb://snapmatch:snapmatch@127.0.0.1:3306/$(TEST_DB) $(PY) -m app.catalog setup >/dev/null
 	$(PY) -m tools.bench --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT) $(BENCH_ARGS)
 
-bench-page: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## time the web page in headless Chromium (load, first answer); writes its section of BENCH_OUT
+bench-page: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator objectstore ## time the web page in headless Chromium (load, first answer); writes its section of BENCH_OUT
 	$(PY) -m tools.bench.page --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT)
 
-bench-lifecycle: $(VENV)/.installed $(MODEL) services emulator ## time POST /predict?wait= against upload + long-poll, and a batch of 10 against 10 uploads; writes its section of BENCH_OUT
+bench-lifecycle: $(VENV)/.installed $(MODEL) services emulator objectstore ## time POST /predict?wait= against upload + long-poll, and a batch of 10 against 10 uploads; writes its section of BENCH_OUT
 	$(PY) -m tools.bench.lifecycle --vhost $(TEST_VHOST) --redis-db $(TEST_REDIS_DB) --out $(BENCH_OUT)
 
-screenshots: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator ## refresh docs/screenshots/ from the browser tests
+screenshots: $(VENV)/.installed $(MODEL) $(WEB) tools services emulator objectstore ## refresh docs/screenshots/ from the browser tests
 	SNAPMATCH_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 token: ## print an ID token for EMAIL from the Auth Emulator (use with make -s)
@@ -132,9 +142,9 @@ postman: ## run the Postman collection with newman against a running `make run` 
 # --- Failover drills ------------------------------------------------------------------------
 DRILL_ARGS ?=
 .PHONY: drill-cluster drill-redis
-drill-cluster: $(VENV)/.installed $(MODEL) tools services emulator ## 3-node RabbitMQ cluster on loopback loses its queue leader under load (DRILL_ARGS); prints the loss table
+drill-cluster: $(VENV)/.installed $(MODEL) tools services emulator objectstore ## 3-node RabbitMQ cluster on loopback loses its queue leader under load (DRILL_ARGS); prints the loss table
 	$(PY) -m tools.drill cluster $(DRILL_ARGS)
 
-drill-redis: $(VENV)/.installed $(MODEL) tools services emulator ## Redis primary SIGKILLed under load, Sentinel fails over (DRILL_ARGS); prints the loss table
+drill-redis: $(VENV)/.installed $(MODEL) tools services emulator objectstore ## Redis primary SIGKILLed under load, Sentinel fails over (DRILL_ARGS); prints the loss table
 	scripts/ensure-services.sh snapmatch-chaos >/dev/null
 	$(PY) -m tools.drill redis $(DRILL_ARGS)

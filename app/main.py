@@ -17,6 +17,7 @@ from app.api.routes import (
     predict,
     products,
     results,
+    uploads,
     web,
 )
 from app.api.routes.batches import BATCH_PATH
@@ -82,7 +83,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    for module in (health, batches, predict, results, history, metrics, products, models, web):
+    for module in (
+        health,
+        uploads,
+        batches,
+        predict,
+        results,
+        history,
+        metrics,
+        products,
+        models,
+        web,
+    ):
         app.include_router(module.router)
     # After the routers: /app/config.json is a route, the rest of /app/ the built page.
     app.mount(web.PAGE_PATH.rstrip("/"), page_files(settings), name="web")

@@ -17,6 +17,8 @@ from app.core.metrics import GatewayMetrics
 from app.core.redis import request_client, subscriber_client
 from app.history.service import TaskHistory
 from app.models.registry import ModelRegistry
+from app.storage.photos import PhotoStore
+from app.storage.uploads import DirectUploads
 from app.tasks.erase import TaskEraser
 from app.tasks.events import ResultEventConsumer
 from app.tasks.publisher import TaskPublisher
@@ -40,6 +42,8 @@ class Services:
     submitter: TaskSubmitter
     catalog: Catalog
     models: ModelRegistry
+    photos: PhotoStore
+    uploads: DirectUploads
     history: TaskHistory
     eraser: TaskEraser
 
@@ -62,6 +66,9 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
         redis = request_client(settings)
         stack.push_async_callback(redis.aclose)
         store = TaskStore(settings, redis, metrics)
+
+        photos = PhotoStore(settings)
+        await photos.start()  # creates the bucket; a store that is down only makes /ready 503
 
         publisher = TaskPublisher(settings, metrics)
         stack.push_async_callback(publisher.close)
@@ -97,6 +104,13 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
         stack.push_async_callback(events.close)
         events.start()
 
+        submitter = TaskSubmitter(
+            store,
+            publisher,
+            history,
+            photos,
+            claim_check_min_bytes=settings.claim_check_min_bytes,
+        )
         yield Services(
             settings=settings,
             metrics=metrics,
@@ -106,9 +120,11 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
             store=store,
             notifier=notifier,
             publisher=publisher,
-            submitter=TaskSubmitter(store, publisher, history),
+            submitter=submitter,
             catalog=catalog,
             models=models,
+            photos=photos,
+            uploads=DirectUploads(settings, redis, photos, submitter),
             history=history,
-            eraser=TaskEraser(store, history),
+            eraser=TaskEraser(store, history, photos),
         )

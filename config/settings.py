@@ -495,6 +495,70 @@ class Settings(BaseSettings):
         "came with the upload; needs the service-account credentials of `firebase` mode.",
     )
 
+    # --- Object storage (photos) ---------------------------------------------------------------
+    object_store_endpoint_url: str | None = Field(
+        "http://127.0.0.1:9000",
+        description="S3 API endpoint the gateway and workers talk to (s3rver from `make run`, "
+        "MinIO in docker-compose); empty: AWS S3 of `object_store_region`.",
+    )
+    object_store_public_url: str | None = Field(
+        None,
+        description="Endpoint the presigned URLs name, where phones reach the store when it "
+        "differs from `object_store_endpoint_url` (e.g. `http://localhost:9000` for MinIO "
+        "in docker-compose); unset: the same endpoint.",
+    )
+    object_store_region: str = Field("us-east-1", description="Region of the bucket.")
+    object_store_access_key_id: str = Field(
+        "S3RVER", description="Access key of the object store (s3rver's development pair)."
+    )
+    object_store_secret_access_key: SecretStr = Field(
+        SecretStr("S3RVER"), description="Secret key of the object store."
+    )
+    object_store_bucket: str = Field(
+        "snapmatch-photos",
+        min_length=3,
+        max_length=63,
+        description="Bucket of the photos (originals and processed images); created private by "
+        "the gateway at start when missing, with the retention lifecycle rule where supported.",
+    )
+    object_store_timeout_seconds: float = Field(
+        5.0, gt=0, description="Connect and read timeout of each object-store request."
+    )
+    object_store_max_attempts: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Attempts per object-store call (boto3's standard retry mode, with "
+        "exponential back-off); the worker then returns the task to the queue, and fails it "
+        "with `object_store_unavailable` on its last delivery.",
+    )
+    image_url_ttl_seconds: int = Field(
+        300,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="Lifetime of the presigned `original_url` and `processed_url` in a result.",
+    )
+    upload_url_ttl_seconds: int = Field(
+        900,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="Lifetime of a direct upload's presigned PUT URL; the upload must then be "
+        "submitted with `POST /predict` within as long again.",
+    )
+    claim_check_min_bytes: int = Field(
+        256 * 1024,
+        ge=0,
+        description="Multipart uploads of at least this many bytes travel to the worker as an "
+        "object key (claim check) instead of inline bytes; 0: always a key. Direct uploads "
+        "always do.",
+    )
+    image_retention_days: int = Field(
+        7,
+        ge=1,
+        description="Days a task's images are kept; older ones are deleted by the bucket's "
+        "lifecycle rule where the store supports one, and by `python -m app.storage purge`.",
+    )
+
     @field_validator("worker_preload_models", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -77,6 +77,10 @@ def configure_logging(level: str, *, process: str, processors: Sequence[Processo
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Python warnings (a library's RuntimeWarning, say from an object collected unclosed
+    # after a failed connection attempt) become JSON lines of `py.warnings` too, instead of
+    # plain text on stderr.
+    logging.captureWarnings(True)
     # Let uvicorn's loggers reach the root handler instead of their own plain-text ones.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)

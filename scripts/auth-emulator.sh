@@ -18,6 +18,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib/background.sh
+source "$ROOT/scripts/lib/background.sh"
 FIREBASE_DIR="$ROOT/config/firebase"
 FIREBASE_BIN="$FIREBASE_DIR/node_modules/.bin/firebase"
 INSTALL_STAMP="$FIREBASE_DIR/node_modules/.package-lock.json"
@@ -25,6 +27,7 @@ INSTALL_STAMP="$FIREBASE_DIR/node_modules/.package-lock.json"
 HOSTPORT="${SNAPMATCH_AUTH_EMULATOR_HOST:-127.0.0.1:9099}"
 HOSTPORT="${HOSTPORT#http://}"
 HOSTPORT="${HOSTPORT%/}"
+require_hostport SNAPMATCH_AUTH_EMULATOR_HOST "$HOSTPORT"
 EMU_HOST="${HOSTPORT%:*}"
 EMU_PORT="${HOSTPORT##*:}"
 PROJECT_ID="${SNAPMATCH_FIREBASE_PROJECT_ID:-demo-snapmatch}"
@@ -41,30 +44,12 @@ LOG_FILE="$VAR_DIR/log/auth-emulator$SUFFIX.log"
 
 log() { printf 'auth-emulator: %s\n' "$*" >&2; }
 
-if [[ -z "$EMU_HOST" || "$EMU_HOST" == "$HOSTPORT" || ! "$EMU_PORT" =~ ^[0-9]+$ ]]; then
-    log "SNAPMATCH_AUTH_EMULATOR_HOST must be host:port, got '$HOSTPORT'"
-    exit 2
-fi
-
 answers() {
     curl --silent --output /dev/null --max-time 2 "$URL"
 }
 
-# Prints the pid recorded by `start` when that process is still our emulator.
-our_pid() {
-    local pid
-    [[ -f "$PID_FILE" ]] || return 1
-    pid="$(<"$PID_FILE")"
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    # Guard against pid reuse: the process must still be firebase's emulators:start.
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'emulators:start' || return 1
-    printf '%s\n' "$pid"
-}
-
-group_alive() {
-    kill -0 -- "-$1" 2>/dev/null
-}
+# The pid recorded by `start` while that process is still firebase's emulators:start.
+our_pid() { recorded_pid "$PID_FILE" 'emulators:start'; }
 
 ensure_installed() {
     if [[ ! -x "$FIREBASE_BIN" || ! -f "$INSTALL_STAMP" \
@@ -116,12 +101,8 @@ wait_ready() {
     done
 }
 
-# Serialises concurrent start/stop calls (e.g. two `make run`s); the emulator must not inherit it.
-lock() {
-    mkdir -p "$VAR_DIR/run"
-    exec 9>"$VAR_DIR/run/auth-emulator$SUFFIX.lock"
-    flock -w 120 9 || { log "timed out waiting for another start/stop"; exit 1; }
-}
+# Serialises concurrent start/stop calls (e.g. two `make run`s).
+lock() { take_lock "$VAR_DIR/run/auth-emulator$SUFFIX.lock" 120; }
 
 cmd_start() {
     local pid
@@ -161,7 +142,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-    local pid i
+    local pid
     lock
     if ! pid="$(our_pid)"; then
         rm -f "$PID_FILE"
@@ -173,17 +154,8 @@ cmd_stop() {
         return 0
     fi
     log "stopping pid $pid (process group)"
-    kill -TERM -- "-$pid" 2>/dev/null || true
     # firebase-tools shuts down cleanly on SIGTERM within a few seconds.
-    for i in $(seq 1 40); do
-        group_alive "$pid" || break
-        sleep 0.25
-    done
-    if group_alive "$pid"; then
-        log "still alive after 10s; sending SIGKILL"
-        kill -KILL -- "-$pid" 2>/dev/null || true
-        sleep 0.5
-    fi
+    stop_group "$pid" 10
     rm -f "$PID_FILE"
     log "stopped"
 }

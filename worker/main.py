@@ -13,9 +13,11 @@ import structlog
 
 from config import Settings, get_settings
 from config.brokers import BrokerAddresses
+from config.object_store import ObjectStore
 from config.structured_logging import configure_logging
 from config.tracing import add_trace_ids, configure_tracing
 from contracts.model_registry import ManifestReader, ModelEntry, RegistryError
+from worker.images import TaskImages
 from worker.inference.batching import MicroBatcher
 from worker.inference.cache import LoadedModel, ModelCache
 from worker.inference.classifier import Classifier
@@ -59,6 +61,7 @@ def main() -> int:
         processor = TaskProcessor(
             models,
             CountedResultStore(writer, metrics),
+            TaskImages(ObjectStore(settings)),
             delivery_limit=settings.queue_delivery_limit,
             observers=_observers(settings, metrics, cleanup),
         )

@@ -11,12 +11,15 @@ from typing import Protocol
 
 import structlog
 from google.protobuf.message import DecodeError
+from PIL import Image
 
+from config.object_store import ObjectNotFoundError, ObjectStoreUnavailableError
 from config.structured_logging import bind_task
 from contracts.results import (
     Failure,
     FailureCode,
     ModelInfo,
+    StoredImages,
     TaskRecord,
     TaskStatus,
     Timings,
@@ -63,6 +66,25 @@ class ResultStore(Protocol):
         """Make a record found already stored as safe as one ``put`` now."""
 
 
+class ImageStore(Protocol):
+    """The photo bucket (``worker.images.TaskImages``). Both calls raise
+    ObjectStoreUnavailableError when the store cannot be reached."""
+
+    def photo(self, task: TaskMessage) -> bytes:
+        """The photo, inline or fetched by key; ObjectNotFoundError when it is gone."""
+        ...
+
+    def stored_by_gateway(self, task: TaskMessage) -> StoredImages | None:
+        """The images in the bucket before the worker did anything (no I/O)."""
+        ...
+
+    def keep(
+        self, task: TaskMessage, photo: bytes, model_input: Image.Image | None
+    ) -> StoredImages:
+        """Store the processed image (and an original the gateway did not store)."""
+        ...
+
+
 class TaskObserver(Protocol):
     """Told about the work as it happens (metrics, push notifications). Observers must not
     raise; if one does, it is logged and the task's outcome stands."""
@@ -90,8 +112,10 @@ class TaskProcessor:
     """Classifies the image and stores the result; idempotent under redelivery.
 
     Store errors propagate (the message must not be acked); image errors become ``failed``
-    results (retrying cannot help). RabbitMQ delivers a message at most ``delivery_limit + 1``
-    times and dead-letters it when the last delivery is returned too. So the last delivery
+    results (retrying cannot help). An unreachable photo store propagates too (the task goes
+    back to the queue) until the last delivery, which records ``object_store_unavailable``.
+    RabbitMQ delivers a message at most ``delivery_limit + 1`` times and dead-letters it when
+    the last delivery is returned too. So the last delivery
     stores ``failed`` *before* running the model: if the image kills this worker as well, its
     owner still gets a terminal answer; if the model succeeds, ``done`` replaces it.
     """
@@ -100,12 +124,14 @@ class TaskProcessor:
         self,
         models: ModelProvider,
         store: ResultStore,
+        images: ImageStore,
         *,
         delivery_limit: int,
         observers: Sequence[TaskObserver] = (),
     ):
         self._models = models
         self._store = store
+        self._images = images
         self._delivery_limit = delivery_limit
         self._observers = tuple(observers)
 
@@ -146,7 +172,18 @@ class TaskProcessor:
                     "giving up on this image",
                 )
             )
-        record = self._run(task, attempt)
+        try:
+            record = self._run(task, attempt)
+        except ObjectStoreUnavailableError as exc:
+            if not self.is_last_delivery(delivery):
+                raise  # back to the queue, redelivered after the consumer's back-off
+            record = self._failed(
+                task,
+                _submitted(task),
+                attempt,
+                FailureCode.OBJECT_STORE_UNAVAILABLE,
+                f"the photo store could not be reached in {attempt} deliveries: {exc}",
+            )
         record_outcome(record)
         with stage("store result"):
             stored = self._store.put(record)
@@ -197,8 +234,15 @@ class TaskProcessor:
         started = utc_now()
         submitted = _submitted(task)
         try:
+            with stage("fetch image"):
+                photo = self._images.photo(task)
+        except ObjectNotFoundError:
+            message = "the photo is no longer in the store (deleted with its task?)"
+            failed = self._failed(task, submitted, attempt, FailureCode.IMAGE_MISSING, message)
+            return failed.model_copy(update={"images": None})
+        try:
             with self._models.lease(task.model) as classifier:
-                return self._classify(task, attempt, classifier, started)
+                return self._classify(task, photo, attempt, classifier, started)
         except UnknownModelError as exc:
             code, message, model = FailureCode.UNKNOWN_MODEL, str(exc), None
         except ModelUnavailableError as exc:
@@ -208,7 +252,12 @@ class TaskProcessor:
         return self._failed(task, submitted, attempt, code, message, model)
 
     def _classify(
-        self, task: TaskMessage, attempt: int, classifier: ImageClassifier, started: datetime
+        self,
+        task: TaskMessage,
+        photo: bytes,
+        attempt: int,
+        classifier: ImageClassifier,
+        started: datetime,
     ) -> TaskRecord:
         model_ready = utc_now()  # after a cache miss, the model was loaded in between
         submitted = _submitted(task)
@@ -217,13 +266,18 @@ class TaskProcessor:
         logger.info("running the model", attempt=attempt, model=model.name, version=model.version)
         started_ns = time.time_ns()
         try:
-            outcome = classifier.classify(task.image)
-        except ImageTooLargeError as exc:
-            code, message = FailureCode.IMAGE_TOO_LARGE, str(exc)
-            return self._failed(task, submitted, attempt, code, message, model)
-        except UndecodableImageError as exc:
-            code, message = FailureCode.UNDECODABLE_IMAGE, str(exc)
-            return self._failed(task, submitted, attempt, code, message, model)
+            outcome = classifier.classify(photo)
+        except UndecodableImageError as exc:  # ImageTooLargeError included
+            code = (
+                FailureCode.IMAGE_TOO_LARGE
+                if isinstance(exc, ImageTooLargeError)
+                else FailureCode.UNDECODABLE_IMAGE
+            )
+            failed = self._failed(task, submitted, attempt, code, str(exc), model)
+            with stage("store images"):
+                return failed.model_copy(update={"images": self._images.keep(task, photo, None)})
+        with stage("store images"):
+            images = self._images.keep(task, photo, outcome.model_input)
         completed = utc_now()
         record_stages(
             started_ns, preprocess_ms=outcome.preprocess_ms, inference_ms=outcome.inference_ms
@@ -244,6 +298,7 @@ class TaskProcessor:
                 total_ms=_ms(completed - submitted),
             ),
             attempts=attempt,
+            images=images,
         )
 
     def _failed(
@@ -255,6 +310,8 @@ class TaskProcessor:
         message: str,
         model: ModelInfo | None = None,
     ) -> TaskRecord:
+        """A failure before the worker stored anything: the images are what the gateway
+        stored (a failure after decoding adds its own)."""
         return TaskRecord(
             task_id=task.task_id,
             owner_uid=task.owner_uid,
@@ -264,6 +321,7 @@ class TaskProcessor:
             model=model,
             error=Failure(code=code, message=message),
             attempts=attempt,
+            images=self._images.stored_by_gateway(task),
         )
 
 

@@ -18,6 +18,8 @@ from app.core.metrics import GatewayMetrics
 from app.history.service import TaskHistory
 from app.models.registry import ModelRegistry
 from app.services import Services
+from app.storage.photos import PhotoStore
+from app.storage.uploads import DirectUploads
 from app.tasks.erase import TaskEraser
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import TaskStore
@@ -63,6 +65,8 @@ SubmitterDep = Annotated[TaskSubmitter, _service(lambda s: s.submitter)]
 NotifierDep = Annotated[ResultNotifier, _service(lambda s: s.notifier)]
 CatalogDep = Annotated[Catalog, _service(lambda s: s.catalog)]
 ModelsDep = Annotated[ModelRegistry, _service(lambda s: s.models)]
+PhotosDep = Annotated[PhotoStore, _service(lambda s: s.photos)]
+UploadsDep = Annotated[DirectUploads, _service(lambda s: s.uploads)]
 HistoryDep = Annotated[TaskHistory, _service(lambda s: s.history)]
 EraserDep = Annotated[TaskEraser, _service(lambda s: s.eraser)]
 RateLimiterDep = Annotated[UserRateLimiter, _service(lambda s: s.rate_limiter)]

@@ -31,6 +31,7 @@ from app.models.registry import (
 from app.tasks.idempotency import IdempotencyKeyReusedError
 from app.tasks.publisher import BrokerUnavailableError, QueueFullError
 from app.tasks.store import ResultStoreUnavailableError
+from config.object_store import ObjectStoreUnavailableError
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -78,6 +79,9 @@ _TRANSLATIONS: dict[type[Exception], Callable[[Any], APIError]] = {
         "broker_unavailable", "the task queue is unavailable; retry later"
     ),
     QueueFullError: _unavailable("queue_full", "the task queue is full; retry later"),
+    ObjectStoreUnavailableError: _unavailable(
+        "object_store_unavailable", "the photo store is unavailable; retry later"
+    ),
     MatchQueryError: lambda exc: APIError(422, exc.code, exc.detail),
     CatalogUnavailableError: _unavailable(
         "catalog_unavailable", "the catalog is unavailable; retry later"

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.catalog.matching import Matches
 from app.catalog.models import ProductMatch
 from app.history.queries import HistoryRow
+from app.storage.photos import ResultImages
 from contracts.model_files import Preprocessing
 from contracts.model_registry import ModelEntry
 from contracts.results import Failure, ModelInfo, Prediction, TaskRecord, TaskStatus, Timings
@@ -52,11 +53,21 @@ class TaskResult(BaseModel):
         "for now; the labels are complete and a later poll may bring products.",
     )
 
+    images: ResultImages | None = Field(
+        None,
+        description="Links to the photo as uploaded and to what the model saw, valid for "
+        "`SNAPMATCH_IMAGE_URL_TTL_SECONDS`; poll again for fresh ones. Null for results "
+        "stored before object storage.",
+    )
+
     @classmethod
-    def from_record(cls, record: TaskRecord, matches: Matches) -> "TaskResult":
-        fields = record.model_dump(exclude={"owner_uid", "attempts"})
+    def from_record(
+        cls, record: TaskRecord, matches: Matches, images: ResultImages | None = None
+    ) -> "TaskResult":
+        fields = record.model_dump(exclude={"owner_uid", "attempts", "images"})
         return cls.model_validate(
-            fields | {"products": matches.products, "products_status": matches.status}
+            fields
+            | {"products": matches.products, "products_status": matches.status, "images": images}
         )
 
 
@@ -233,4 +244,6 @@ class Readiness(BaseModel):
     status: Literal["ready", "degraded", "unavailable"] = Field(
         description="`degraded` (still 200): uploads and results work, the catalog does not."
     )
-    checks: dict[str, str] = Field(examples=[{"rabbitmq": "ok", "redis": "ok", "mariadb": "ok"}])
+    checks: dict[str, str] = Field(
+        examples=[{"rabbitmq": "ok", "redis": "ok", "object_store": "ok", "mariadb": "ok"}]
+    )

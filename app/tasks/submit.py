@@ -1,11 +1,16 @@
-"""Submitting an upload: reserve the task, publish it, and undo the reservation if the
-broker refuses it. The one place that knows the order of these steps.
+"""Submitting an upload: reserve the task, store its photo, publish it, and undo what was
+done if a step fails. The one place that knows the order of these steps.
 
 1. reserve: the ``pending`` record and the idempotency binding, atomically (``TaskStore``); a
    replayed key returns its earlier task here and nothing is published;
-2. publish with a publisher confirm (``TaskPublisher``);
-3. on a refused publish, release the reservation so that neither a stale ``pending`` nor a key
-   bound to a task that never ran is left behind (if Redis is down too, both simply expire).
+2. store the original in the photo bucket (``PhotoStore``), unless it is a direct upload that
+   the phone already put there;
+3. publish with a publisher confirm (``TaskPublisher``): the photo inline when it is smaller
+   than ``claim_check_min_bytes``, else its object key (claim check); always the key for a
+   direct upload;
+4. on a failed store or a refused publish, release the reservation so that neither a stale
+   ``pending`` nor a key bound to a task that never ran is left behind (if Redis is down too,
+   both simply expire), and delete the original this request stored.
 """
 
 import asyncio
@@ -19,11 +24,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from opentelemetry import propagate, trace
 
 from app.history.service import TaskHistory
+from app.storage.photos import PhotoStore
 from app.tasks.idempotency import IdempotencyKey, fingerprint
 from app.tasks.publisher import TaskPublisher
 from app.tasks.store import Batch, ResultStoreUnavailableError, TaskStore
 from config import tracing
+from config.object_store import ObjectStoreUnavailableError
 from config.structured_logging import task_fields
+from contracts.object_keys import original_key
 from contracts.results import TaskRecord, TaskStatus, utc_now
 from contracts.task_pb2 import TaskMessage
 
@@ -38,10 +46,18 @@ _BATCH_NAMESPACE = uuid.UUID("5b0e7e3c-8d4a-4c0e-9f57-0a6c3c1d2e4f")
 class Photo:
     """An upload that passed the gateway's checks."""
 
-    data: bytes
+    data: bytes  # empty for a direct upload: its bytes are in the photo bucket already
     content_type: str
     fcm_token: str = ""  # empty: the client wants no push
     model: str = ""  # the model the gateway resolved (empty: the worker's default)
+    # A direct upload, stored at its task's original key by the phone: the upload id becomes
+    # the task id.
+    upload_id: str | None = None
+    size_bytes: int = 0  # of a direct upload (a multipart upload's is len(data))
+
+    @property
+    def size(self) -> int:
+        return self.size_bytes or len(self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,23 +74,34 @@ class BatchSubmission:
 
 
 class TaskSubmitter:
-    def __init__(self, store: TaskStore, publisher: TaskPublisher, history: TaskHistory) -> None:
+    def __init__(
+        self,
+        store: TaskStore,
+        publisher: TaskPublisher,
+        history: TaskHistory,
+        photos: PhotoStore,
+        *,
+        claim_check_min_bytes: int,
+    ) -> None:
         self._store = store
         self._publisher = publisher
         self._history = history
+        self._photos = photos
+        self._claim_check_min_bytes = claim_check_min_bytes
 
     async def submit(
         self, photo: Photo, *, owner_uid: str, idempotency_key: str | None = None
     ) -> Submission:
         """Queue ``photo`` for ``owner_uid``.
 
-        Raises ResultStoreUnavailableError, IdempotencyKeyReusedError, or BrokerUnavailableError
-        (QueueFullError when the queue is at its bound); in each case nothing was queued.
+        Raises ResultStoreUnavailableError, IdempotencyKeyReusedError, ObjectStoreUnavailableError
+        or BrokerUnavailableError (QueueFullError when the queue is at its bound); in each case
+        nothing was queued.
         """
         key = (
             None
             if idempotency_key is None
-            else IdempotencyKey(owner_uid, idempotency_key, fingerprint(photo.data, photo.model))
+            else IdempotencyKey(owner_uid, idempotency_key, _fingerprint(photo))
         )
         return await self._submit(photo, owner_uid=owner_uid, key=key)
 
@@ -99,7 +126,7 @@ class TaskSubmitter:
             else IdempotencyKey(
                 owner_uid,
                 f"{idempotency_key}\0batch[{index}]",
-                f"{fingerprint(photo.data, photo.model)}:of {len(photos)}",
+                f"{_fingerprint(photo)}:of {len(photos)}",
             )
             for index, photo in enumerate(photos)
         ]
@@ -118,7 +145,7 @@ class TaskSubmitter:
     async def _submit(
         self, photo: Photo, *, owner_uid: str, key: IdempotencyKey | None
     ) -> Submission:
-        task_id = str(uuid.uuid4())
+        task_id = photo.upload_id or str(uuid.uuid4())
         # Every later line of this request carries the task id and the user's pseudonym.
         structlog.contextvars.bind_contextvars(**task_fields(task_id, owner_uid))
         record = TaskRecord(
@@ -127,22 +154,35 @@ class TaskSubmitter:
         reservation = await self._store.reserve(record, key)
         if reservation.replayed:
             return Submission(reservation.task_id, replayed=True)
+        stored_here = photo.upload_id is None
+        inline = stored_here and photo.size < self._claim_check_min_bytes
         try:
+            if stored_here:
+                await self._photos.put_original(
+                    photo.data,
+                    owner_uid=owner_uid,
+                    task_id=task_id,
+                    content_type=photo.content_type,
+                )
             with tracing.span(
                 tracer,
                 "publish task",
                 kind=trace.SpanKind.PRODUCER,
                 attributes={"messaging.system": "rabbitmq", "messaging.message.id": task_id},
             ):
-                await self._publisher.publish(_message(record, photo), task_id=task_id)
+                await self._publisher.publish(_message(record, photo, inline), task_id=task_id)
         except Exception as exc:
             logger.warning("task not queued", reason=str(exc))
             with contextlib.suppress(ResultStoreUnavailableError):
                 await self._store.release(reservation)
+            if stored_here:
+                with contextlib.suppress(ObjectStoreUnavailableError):
+                    await self._photos.delete_task_images(task_id=task_id, owner_uid=owner_uid)
             raise
         logger.info(
             "task queued",
-            bytes=len(photo.data),
+            bytes=photo.size,
+            claim_check=not inline,
             content_type=photo.content_type,
             push=bool(photo.fcm_token),
             model=photo.model,
@@ -151,18 +191,27 @@ class TaskSubmitter:
         return Submission(task_id, replayed=False)
 
 
-def _message(record: TaskRecord, photo: Photo) -> bytes:
+def _fingerprint(photo: Photo) -> str:
+    """What an Idempotency-Key is bound to: the photo's bytes, or the direct upload's id."""
+    return fingerprint(photo.data or str(photo.upload_id).encode(), photo.model)
+
+
+def _message(record: TaskRecord, photo: Photo, inline: bool) -> bytes:
     submitted_at = Timestamp()
     submitted_at.FromDatetime(record.submitted_at)
     message = TaskMessage(
         task_id=record.task_id,
         owner_uid=record.owner_uid,
-        image=photo.data,
         content_type=photo.content_type,
         submitted_at=submitted_at,
         fcm_token=photo.fcm_token,
         model=photo.model,
+        original_stored=True,
     )
+    if inline:
+        message.image = photo.data
+    else:  # claim check: the worker fetches the photo by its key
+        message.image_key = original_key(record.owner_uid, record.task_id)
     if tracing.is_active():  # the publish span's traceparent, for the worker to continue
         propagate.inject(message.trace_context)
     return message.SerializeToString()

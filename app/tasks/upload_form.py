@@ -15,11 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core.errors import APIError
 
 IMAGE_FIELD = "image"
+UPLOAD_ID_FIELD = "upload_id"
 IMAGES_FIELD = "images"  # the files of a batch upload, in order
 MAX_BATCH_IMAGES = 10
 FCM_TOKEN_FIELD = "fcm_token"  # noqa: S105 - a form field name, not a secret
 MODEL_FIELD = "model"
-TEXT_FIELDS = (FCM_TOKEN_FIELD, MODEL_FIELD)
+BATCH_TEXT_FIELDS = (FCM_TOKEN_FIELD, MODEL_FIELD)  # a batch applies them to every image
+TEXT_FIELDS = (*BATCH_TEXT_FIELDS, UPLOAD_ID_FIELD)
 # One file plus a few small fields is all a client needs to send.
 MAX_FILES = 1
 MAX_FIELDS = 8
@@ -32,13 +34,22 @@ OPENAPI_BODY: dict[str, Any] = {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
-                "required": [IMAGE_FIELD],
+                # Exactly one of the two ways to send the photo.
+                "oneOf": [{"required": [IMAGE_FIELD]}, {"required": [UPLOAD_ID_FIELD]}],
                 "additionalProperties": False,
                 "properties": {
                     IMAGE_FIELD: {
                         "type": "string",
                         "format": "binary",
-                        "description": "The photo: JPEG, PNG, WebP or HEIC/HEIF.",
+                        "description": "The photo: JPEG, PNG, WebP or HEIC/HEIF. Send either "
+                        "this or `upload_id`.",
+                    },
+                    UPLOAD_ID_FIELD: {
+                        "type": "string",
+                        "format": "uuid",
+                        "description": "Instead of `image`: the id of a direct upload "
+                        "(`POST /uploads`) whose photo was PUT to its URL. The task gets this "
+                        "id; submitting it again returns the same task.",
                     },
                     FCM_TOKEN_FIELD: {
                         "type": "string",
@@ -64,9 +75,10 @@ OPENAPI_BODY: dict[str, Any] = {
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    image: bytes
+    image: bytes  # empty when the photo is a direct upload
     fcm_token: str  # empty when the client wants no push
     model: str | None  # None: the default model
+    upload_id: str | None = None  # a direct upload instead of the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +109,17 @@ async def _form(request: Request, *, max_files: int, max_field_bytes: int) -> Fo
 
 
 async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int) -> Upload:
-    """The ``image`` file part (at most ``max_bytes``, else 413) and the optional FCM token."""
+    """The ``image`` file part (at most ``max_bytes``, else 413) or the ``upload_id`` of a
+    direct upload (exactly one of them, else 422), and the optional FCM token and model."""
     form = await _form(request, max_files=MAX_FILES, max_field_bytes=max_field_bytes)
     image = form.get(IMAGE_FIELD)
-    if not isinstance(image, UploadFile):
+    direct = UPLOAD_ID_FIELD in form
+    if not direct and not isinstance(image, UploadFile):
         raise APIError(
-            422, "missing_image", f"send the photo as a file in the multipart field {IMAGE_FIELD!r}"
+            422,
+            "missing_image",
+            f"send the photo as a file in the multipart field {IMAGE_FIELD!r} "
+            f"(or the {UPLOAD_ID_FIELD!r} of a direct upload)",
         )
     unexpected = sorted(set(form.keys()) - {IMAGE_FIELD, *TEXT_FIELDS})
     if unexpected:
@@ -112,7 +129,16 @@ async def read_upload(request: Request, *, max_bytes: int, max_field_bytes: int)
             f"the form may only hold the file {IMAGE_FIELD!r} and the texts "
             f"{', '.join(map(repr, TEXT_FIELDS))}; remove {', '.join(unexpected)}",
         )
-    fcm_token, model = (_text(form.get(name, "")) for name in TEXT_FIELDS)
+    fcm_token, model, upload_id = (_text(form.get(name, "")) for name in TEXT_FIELDS)
+    if direct:
+        if image is not None:
+            raise APIError(
+                422,
+                "image_and_upload_id",
+                f"send either the file {IMAGE_FIELD!r} or {UPLOAD_ID_FIELD!r}, not both",
+            )
+        return Upload(image=b"", fcm_token=fcm_token, model=model or None, upload_id=upload_id)
+    assert isinstance(image, UploadFile)  # checked above
     data = await image.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise APIError(413, "payload_too_large", f"the image exceeds {max_bytes} bytes")
@@ -126,13 +152,13 @@ async def read_batch_upload(
     the optional text fields, which apply to every image. A refusal of one image names its
     index (``"index"`` in the body); 11 images or more are 413 ``too_many_images``."""
     form = await _form(request, max_files=MAX_BATCH_IMAGES, max_field_bytes=max_field_bytes)
-    unexpected = sorted(set(form.keys()) - {IMAGES_FIELD, *TEXT_FIELDS})
+    unexpected = sorted(set(form.keys()) - {IMAGES_FIELD, *BATCH_TEXT_FIELDS})
     if unexpected:
         raise APIError(
             422,
             "unexpected_field",
             f"the form may only hold the files {IMAGES_FIELD!r} and the texts "
-            f"{', '.join(map(repr, TEXT_FIELDS))}; remove {', '.join(unexpected)}",
+            f"{', '.join(map(repr, BATCH_TEXT_FIELDS))}; remove {', '.join(unexpected)}",
         )
     parts = form.getlist(IMAGES_FIELD)
     if not parts:
@@ -159,7 +185,7 @@ async def read_batch_upload(
                 extra={"index": index},
             )
         images.append(data)
-    fcm_token, model = (_text(form.get(name, "")) for name in TEXT_FIELDS)
+    fcm_token, model = (_text(form.get(name, "")) for name in BATCH_TEXT_FIELDS)
     return BatchUpload(images=tuple(images), fcm_token=fcm_token, model=model or None)
 
 

@@ -47,6 +47,23 @@ def idempotency_key(owner_uid: str, client_key: str) -> str:
     return f"{IDEMPOTENCY_KEY_PREFIX}{owner_uid}:{digest}"
 
 
+# --- Direct uploads (gateway only) -----------------------------------------------------------
+
+UPLOAD_KEY_PREFIX = "snapmatch:upload:"
+
+
+def upload_key(owner_uid: str, upload_id: str) -> str:
+    """Key holding ``{"content_type", "size_bytes"}`` of one user's direct upload, from
+    ``POST /uploads`` until it expires. Scoped by user: another user's upload id finds nothing."""
+    return f"{UPLOAD_KEY_PREFIX}{owner_uid}:{upload_id}"
+
+
+def upload_submitted_key(owner_uid: str, upload_id: str) -> str:
+    """Set (NX) by the ``POST /predict`` that submits the upload: a second submission of the
+    same upload gets the same task back instead of queueing it twice."""
+    return f"{upload_key(owner_uid, upload_id)}:submitted"
+
+
 # --- Task lifecycle: cancellation, per-user index, batches, terminal-result events ----------
 
 CANCELLED_KEY_PREFIX = "snapmatch:cancelled:"

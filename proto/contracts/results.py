@@ -20,6 +20,8 @@ class FailureCode(StrEnum):
     UNKNOWN_MODEL = "unknown_model"
     MODEL_UNAVAILABLE = "model_unavailable"
     DELIVERY_LIMIT_EXCEEDED = "delivery_limit_exceeded"
+    OBJECT_STORE_UNAVAILABLE = "object_store_unavailable"
+    IMAGE_MISSING = "image_missing"
 
 
 class Prediction(BaseModel):
@@ -52,6 +54,16 @@ class Timings(BaseModel):
     total_ms: float = Field(description="From acceptance to the stored result.")
 
 
+class StoredImages(BaseModel):
+    """Where a task's images are in the photo bucket (``contracts.object_keys``). The gateway
+    turns each key into a short-lived presigned URL for the owner; the keys never leave it."""
+
+    original_key: str | None = Field(None, description="The photo as uploaded.")
+    processed_key: str | None = Field(
+        None, description="The model's input as a PNG; None when the model never ran."
+    )
+
+
 class Failure(BaseModel):
     code: FailureCode
     message: str
@@ -70,6 +82,9 @@ class TaskRecord(BaseModel):
     timings: Timings | None = None
     error: Failure | None = None
     attempts: int = Field(0, ge=0, description="Deliveries the worker saw (1 = first try).")
+    images: StoredImages | None = Field(
+        None, description="The task's stored images; None in records from before object storage."
+    )
 
     @property
     def is_terminal(self) -> bool:

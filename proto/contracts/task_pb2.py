@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x63ontracts/task.proto\x12\x0csnapmatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x02\n\x0bTaskMessage\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x11\n\towner_uid\x18\x02 \x01(\t\x12\r\n\x05image\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x30\n\x0csubmitted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05model\x18\x06 \x01(\t\x12\x11\n\tfcm_token\x18\x07 \x01(\t\x12\x42\n\rtrace_context\x18\t \x03(\x0b\x32+.snapmatch.v1.TaskMessage.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x63ontracts/task.proto\x12\x0csnapmatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x02\n\x0bTaskMessage\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x11\n\towner_uid\x18\x02 \x01(\t\x12\x0f\n\x05image\x18\x03 \x01(\x0cH\x00\x12\x13\n\timage_key\x18\n \x01(\tH\x00\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x30\n\x0csubmitted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05model\x18\x06 \x01(\t\x12\x11\n\tfcm_token\x18\x07 \x01(\t\x12\x42\n\rtrace_context\x18\t \x03(\x0b\x32+.snapmatch.v1.TaskMessage.TraceContextEntry\x12\x17\n\x0foriginal_stored\x18\x0c \x01(\x08\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0e\n\x0cimage_sourceb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,7 +35,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASKMESSAGE_TRACECONTEXTENTRY']._loaded_options = None
   _globals['_TASKMESSAGE_TRACECONTEXTENTRY']._serialized_options = b'8\001'
   _globals['_TASKMESSAGE']._serialized_start=72
-  _globals['_TASKMESSAGE']._serialized_end=363
-  _globals['_TASKMESSAGE_TRACECONTEXTENTRY']._serialized_start=312
-  _globals['_TASKMESSAGE_TRACECONTEXTENTRY']._serialized_end=363
+  _globals['_TASKMESSAGE']._serialized_end=427
+  _globals['_TASKMESSAGE_TRACECONTEXTENTRY']._serialized_start=360
+  _globals['_TASKMESSAGE_TRACECONTEXTENTRY']._serialized_end=411
 # @@protoc_insertion_point(module_scope)

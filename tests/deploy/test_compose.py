@@ -20,7 +20,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
-EXPECTED_SERVICES = {"gateway", "worker", "rabbitmq", "redis", "auth-emulator"}
+EXPECTED_SERVICES = {
+    "gateway",
+    "worker",
+    "rabbitmq",
+    "redis",
+    "auth-emulator",
+    "minio",
+    "minio-buckets",
+}
 PROFILES: list[list[str]] = [[], ["--profile", "dev"], ["--profile", "observability"]]
 PROFILE_IDS = ["default", "dev", "observability"]
 
@@ -156,4 +164,31 @@ def test_the_observability_profile_provisions_prometheus_and_grafana(empty_env_f
         "names": ["worker"],
         "type": "A",
         "port": int(worker_port),
+    }
+
+
+def test_the_apps_use_minio_and_wait_for_its_private_bucket(empty_env_file: Path) -> None:
+    """Gateway and workers reach MinIO inside the network, sign URLs for the published port,
+    and start once the one-shot service has created the bucket they are configured with."""
+    resolved: dict[str, Any] = yaml.safe_load(compose(empty_env_file, "config"))
+    services = resolved["services"]
+    minio_ports = _published_ports(services["minio"])
+    assert {"9000", "9001"} <= minio_ports, minio_ports
+    script = " ".join(services["minio-buckets"]["entrypoint"])
+    for name in ("gateway", "worker"):
+        env = services[name]["environment"]
+        assert env["SNAPMATCH_OBJECT_STORE_ENDPOINT_URL"] == "http://minio:9000"
+        assert env["SNAPMATCH_OBJECT_STORE_PUBLIC_URL"] == "http://127.0.0.1:9000"
+        bucket = env["SNAPMATCH_OBJECT_STORE_BUCKET"]
+        assert f"mc mb --ignore-existing local/{bucket}" in script
+        assert f"mc anonymous set none local/{bucket}" in script
+        depends = services[name]["depends_on"]
+        assert depends["minio-buckets"]["condition"] == "service_completed_successfully"
+
+
+def _published_ports(service: dict[str, Any]) -> set[str]:
+    """Host ports in either syntax (`127.0.0.1:9000:9000`, or the long form)."""
+    return {
+        port.split(":")[-2] if isinstance(port, str) else str(port["published"])
+        for port in service.get("ports", [])
     }

@@ -35,7 +35,7 @@ def test_signing_up_picking_a_photo_and_searching_need_no_mouse(
     expect(page.get_by_test_id("photo-input")).to_be_focused()
     photo: FilePayload = {"name": "espresso.jpg", "mimeType": "image/jpeg", "buffer": coffee_jpeg}
     with page.expect_file_chooser() as chooser:
-        keys.press("Space")
+        page.get_by_test_id("photo-input").press("Space")  # the focused picker, by keyboard
     chooser.value.set_files(files=[photo])
     wait_for_answer(page, "espresso.jpg")
 

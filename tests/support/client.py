@@ -44,6 +44,46 @@ def poll(base_url: str, token: str, task_id: str, *, timeout: float = 60.0) -> d
         time.sleep(0.05)
 
 
+def create_upload(
+    base_url: str, token: str, *, size_bytes: int, content_type: str = "image/jpeg"
+) -> httpx.Response:
+    """POST /uploads: ask for a presigned PUT for one photo."""
+    return httpx.post(
+        f"{base_url}/uploads",
+        headers=auth(token),
+        json={"content_type": content_type, "size_bytes": size_bytes},
+        timeout=30,
+    )
+
+
+def put_upload(ticket: dict[str, Any], data: bytes) -> httpx.Response:
+    """PUT the photo to a ticket's presigned URL, as the phone does."""
+    return httpx.request(
+        ticket["method"], ticket["url"], headers=ticket["headers"], content=data, timeout=30
+    )
+
+
+def submit_upload(base_url: str, token: str, upload_id: str, **fields: str) -> httpx.Response:
+    """POST /predict naming a direct upload instead of sending the file."""
+    return httpx.post(
+        f"{base_url}/predict",
+        headers=auth(token),
+        data={"upload_id": upload_id, **fields},
+        timeout=30,
+    )
+
+
+def direct_upload(base_url: str, token: str, data: bytes, content_type: str) -> str:
+    """The whole direct-upload flow; returns the task id."""
+    ticket = create_upload(base_url, token, size_bytes=len(data), content_type=content_type)
+    assert ticket.status_code == 201, ticket.text
+    assert put_upload(ticket.json(), data).status_code == 200
+    response = submit_upload(base_url, token, ticket.json()["upload_id"])
+    assert response.status_code == 202, response.text
+    task_id: str = response.json()["task_id"]
+    return task_id
+
+
 def upload_batch(
     base_url: str,
     token: str,
@@ -62,3 +102,13 @@ def upload_batch(
         data=data,
         timeout=60,
     )
+
+
+def stable_result(body: dict[str, Any]) -> dict[str, Any]:
+    """A result body without what differs per read: the image links are signed anew each time
+    (their query and ``expires_at``), the objects they name stay the same."""
+    images = body.get("images")
+    if not images:
+        return body
+    links = {k: v.split("?", 1)[0] for k, v in images.items() if k != "expires_at" and v}
+    return {**body, "images": links}

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from config import machine
+from tools.bench import storage
 from tools.bench.ab import Side, compare, export_revision, measure_run
 from tools.bench.inputs import SIZES_MP, make_jpegs
 from tools.bench.kernel import batch_sweep, kernel, session_option_sweep
@@ -253,9 +254,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("models", "ab"),
-        help="measure only this part: `models` replaces its section of --out, keeping the "
-        "rest; `ab` (with --baseline) prints the A/B table and writes nothing",
+        choices=("models", "storage", "ab"),
+        help="measure only this part: `models` and `storage` replace their sections of --out, "
+        "keeping the rest; `ab` (with --baseline) prints the A/B table and writes nothing",
     )
     return parser.parse_args(argv)
 
@@ -319,6 +320,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.only == "models":
         return models_only(args, services)
+    if args.only == "storage":
+        return storage.main(
+            ["--vhost", args.vhost, "--redis-db", args.redis_db, "--out", str(args.out)]
+        )
     if args.only == "ab":
         return ab_only(args, services)
     seconds = 2.0 if args.quick else args.seconds

@@ -1,5 +1,5 @@
 """Sections of docs/BENCHMARKS.md that other measurements write (the web page's, the task
-lifecycle's), kept when `make bench` rewrites the rest of the file."""
+lifecycle's, the claim check's), kept when `make bench` rewrites the rest of the file."""
 
 from pathlib import Path
 
@@ -8,7 +8,13 @@ PAGE_END = "<!-- page-bench:end -->"
 MODELS = "## Models"  # written by tools.bench.models
 LIFECYCLE_START = "<!-- lifecycle-bench:start -->"
 LIFECYCLE_END = "<!-- lifecycle-bench:end -->"
-_MARKERS = ((PAGE_START, PAGE_END), (LIFECYCLE_START, LIFECYCLE_END))
+STORAGE_START = "<!-- storage-bench:start -->"
+STORAGE_END = "<!-- storage-bench:end -->"
+_MARKERS = (
+    (STORAGE_START, STORAGE_END),
+    (PAGE_START, PAGE_END),
+    (LIFECYCLE_START, LIFECYCLE_END),
+)
 
 
 def marked_section(text: str, start: str = PAGE_START, end: str = PAGE_END) -> str | None:
@@ -31,16 +37,18 @@ def with_marked_section(
 
 
 def page_section(text: str) -> str | None:
+    """The page benchmark's section of ``text``, markers included, if it has one."""
     return marked_section(text, PAGE_START, PAGE_END)
 
 
 def with_page_section(text: str, section: str) -> str:
+    """``text`` with its page section replaced by ``section`` (appended when it has none)."""
     return with_marked_section(text, section, PAGE_START, PAGE_END)
 
 
 def keep_page_section(out: Path, text: str) -> str:
-    """``text`` (a fresh report) with the marked sections (page, lifecycle) of the report it
-    replaces."""
+    """``text`` (a fresh report) with the marked sections (claim check, page, lifecycle) of
+    the report it replaces."""
     old = out.read_text() if out.is_file() else ""
     for start, end in _MARKERS:
         section = marked_section(old, start, end)

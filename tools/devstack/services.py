@@ -25,6 +25,8 @@ class Services:
     vhost: str
     redis_url: str
     database: str
+    # The photo bucket on the local object store (scripts/object-store.sh); one per checkout.
+    bucket: str = "snapmatch-photos"
     # The nodes of a RabbitMQ cluster (``SNAPMATCH_AMQP_URLS``) instead of the local broker.
     amqp_nodes: tuple[str, ...] = ()
 
@@ -55,6 +57,7 @@ TEST_SERVICES = Services(
     vhost=TEST_VHOST,
     redis_url=local_redis_url(os.environ.get("TEST_REDIS_DB", "1")),
     database=TEST_DB,
+    bucket=f"{TEST_VHOST}-photos",
 )
 AMQP_URL = TEST_SERVICES.amqp_url
 REDIS_URL = TEST_SERVICES.redis_url

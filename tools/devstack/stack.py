@@ -25,6 +25,7 @@ def base_env(queue: str, services: Services = TEST_SERVICES, **overrides: str) -
         SNAPMATCH_AMQP_URL=services.amqp_url,
         SNAPMATCH_REDIS_URL=services.redis_url,
         SNAPMATCH_DATABASE_URL=services.database_url,
+        SNAPMATCH_OBJECT_STORE_BUCKET=services.bucket,
         SNAPMATCH_TASK_QUEUE=queue,
         SNAPMATCH_MODEL_REGISTRY=str(REGISTRY),
         # Workers get a free port each from Stack.start_worker; elsewhere no fixed port is taken.

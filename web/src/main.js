@@ -57,16 +57,21 @@ async function start() {
     signedOut();
   });
 
+  let signedInUid = null;
   auth.onChange((user) => {
+    const newlySignedIn = Boolean(user) && user.uid !== signedInUid;
+    signedInUid = user?.uid ?? null;
     byId('booting').hidden = true;
     byId('sign-in').hidden = Boolean(user);
     byId('shop').hidden = !user;
     byId('account').hidden = !user;
     byId('account-email').textContent = user?.email ?? '';
-    if (user) {
+    if (newlySignedIn) {
+      // Only on a new sign-in: the same user announced again must not move the focus away
+      // from what a keyboard user is on.
       text.loadCategories();
       byId('photo-heading').focus();
-    } else {
+    } else if (!user) {
       photo.reset();
       text.reset();
     }

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import structlog
+from PIL import Image
 
 from contracts.results import Prediction
 from worker.inference.classifier import Classification
@@ -43,6 +44,8 @@ class BatchableClassifier(Protocol):
     def infer(self, batch: Tensor) -> np.ndarray[Any, Any]: ...
 
     def rank(self, logits: np.ndarray[Any, Any]) -> list[Prediction]: ...
+
+    def input_image(self, tensor: Tensor) -> Image.Image: ...
 
 
 @dataclass
@@ -99,6 +102,7 @@ class MicroBatcher:
             preprocess_ms=(prepared - started) * 1000.0,
             # What this image waited for: gathering the batch plus the model call.
             inference_ms=(finished - prepared) * 1000.0,
+            model_input=self._classifier.input_image(pending.tensor),
         )
 
     def _leave_decoding(self, item: _Pending | object) -> None:

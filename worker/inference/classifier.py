@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
+from PIL import Image
 
 from config.settings import ExecutionProvider
 from contracts.labels import load_label_set
 from contracts.model_files import ModelCard
 from contracts.results import Prediction
 from worker.inference.postprocess import softmax, top_k
-from worker.inference.preprocess import DEFAULT_MAX_PIXELS, preprocess
+from worker.inference.preprocess import DEFAULT_MAX_PIXELS, preprocess, to_image
 from worker.inference.providers import log_active, provider_chain
 
 
@@ -30,6 +31,8 @@ class Classification:
     predictions: list[Prediction]
     preprocess_ms: float
     inference_ms: float
+    # What the model saw (after EXIF rotation, resize and crop), for the processed image.
+    model_input: Image.Image | None = None
 
 
 def _session_options(intra_op_threads: int, spinning: bool) -> Any:
@@ -118,7 +121,12 @@ class Classifier:
             predictions=self.rank(logits[0]),
             preprocess_ms=(preprocessed - started) * 1000.0,
             inference_ms=(finished - preprocessed) * 1000.0,
+            model_input=self.input_image(tensor),
         )
+
+    def input_image(self, tensor: np.ndarray[Any, np.dtype[np.float32]]) -> Image.Image:
+        """The picture a model input [1, 3, H, W] was made from (``preprocess.to_image``)."""
+        return to_image(tensor, self.card.preprocessing)
 
     # The three steps of ``classify``, apart, so a micro-batcher can run one model call for
     # several images (worker.inference.batching).

@@ -159,3 +159,14 @@ def to_tensor(image: Image.Image, spec: Preprocessing) -> NDArray[np.float32]:
     tensor -= np.asarray(spec.normalize.mean, dtype=np.float32).reshape(3, 1, 1)
     tensor /= np.asarray(spec.normalize.std, dtype=np.float32).reshape(3, 1, 1)
     return tensor
+
+
+def to_image(tensor: NDArray[np.float32], spec: Preprocessing) -> Image.Image:
+    """The inverse of :func:`to_tensor`: one model input [1, 3, H, W] (or [3, H, W]) back to the
+    RGB picture it was made from, pixel for pixel. This is what the model saw; the worker
+    stores it beside the original so that a wrong label can be looked at."""
+    chw = tensor.reshape(tensor.shape[-3:])
+    mean = np.asarray(spec.normalize.mean, dtype=np.float32).reshape(3, 1, 1)
+    std = np.asarray(spec.normalize.std, dtype=np.float32).reshape(3, 1, 1)
+    pixels = np.clip(np.rint(chw * std + mean), 0, 255).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGB")

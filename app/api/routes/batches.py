@@ -12,6 +12,7 @@ from app.api.deps import (
     CatalogDep,
     ModelsDep,
     NotifierDep,
+    PhotosDep,
     PollingUser,
     RateLimiterDep,
     SettingsDep,
@@ -21,7 +22,7 @@ from app.api.deps import (
 )
 from app.api.openapi import error_responses
 from app.api.params import IdempotencyKeyHeader, LongPollWait
-from app.api.routes.results import result_path
+from app.api.routes.results import owner_result, result_path
 from app.api.schemas import (
     BatchAccepted,
     BatchNotReady,
@@ -31,7 +32,6 @@ from app.api.schemas import (
     TaskResult,
 )
 from app.auth.rate_limit import RateLimitScope
-from app.catalog.matching import products_for
 from app.tasks.photos import checked_photos
 from app.tasks.upload_form import (
     FCM_TOKEN_FIELD,
@@ -198,6 +198,7 @@ async def get_batch(
     store: StoreDep,
     catalog: CatalogDep,
     notifier: NotifierDep,
+    photos: PhotosDep,
     wait: LongPollWait = 0.0,
 ) -> BatchResults | JSONResponse:
     key = str(batch_id)
@@ -228,7 +229,7 @@ async def get_batch(
     async def answer(task_id: str, record: TaskRecord | None) -> TaskResult | TaskNotReady:
         if record is None:
             return TaskNotReady(task_id=task_id, status="not_found", detail="deleted or expired")
-        return TaskResult.from_record(record, await products_for(record, catalog))
+        return await owner_result(record, catalog, photos)
 
     results = await asyncio.gather(
         *(answer(t, r) for t, r in zip(batch.task_ids, records, strict=True))

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CatalogDep, PublisherDep, StoreDep
+from app.api.deps import CatalogDep, PhotosDep, PublisherDep, StoreDep
 from app.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["operations"])
@@ -18,11 +18,16 @@ async def health() -> Health:
 @router.get(
     "/ready",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "RabbitMQ or Redis is down."}},
+    responses={
+        503: {"model": Readiness, "description": "RabbitMQ, Redis or the photo store is down."}
+    },
     operation_id="getReadiness",
 )
-async def ready(publisher: PublisherDep, store: StoreDep, catalog: CatalogDep) -> JSONResponse:
-    """200 when RabbitMQ and Redis both answer; otherwise 503 naming what is down.
+async def ready(
+    publisher: PublisherDep, store: StoreDep, catalog: CatalogDep, photos: PhotosDep
+) -> JSONResponse:
+    """200 when RabbitMQ, Redis and the photo store (object storage) answer; otherwise 503
+    naming what is down: without the store no upload can be accepted.
 
     MariaDB is reported too, but a catalog outage only degrades the service (results come back
     without products, search answers 503), so it keeps the 200: ``"status": "degraded"``.
@@ -30,6 +35,7 @@ async def ready(publisher: PublisherDep, store: StoreDep, catalog: CatalogDep) -
     checks = {
         "rabbitmq": "ok" if publisher.is_ready else "down: not connected",
         "redis": "ok" if await store.ping() else "down: no answer to PING",
+        "object_store": "ok" if await photos.ping() else "down: the photo bucket does not answer",
     }
     healthy = all(state == "ok" for state in checks.values())
     checks["mariadb"] = await catalog.ping()

@@ -84,6 +84,7 @@ _DELETE_ALL: dict[int | str, dict[str, Any]] = {
     summary='Delete all of the caller\'s tasks ("delete my data")',
 )
 async def delete_all_tasks(user: PollingUser, eraser: EraserDep) -> Response:
-    """Queued tasks are cancelled, results and history rows deleted. Repeating it is harmless."""
+    """Queued tasks are cancelled; results, history rows and photos (originals and processed
+    images) deleted. Repeating it is harmless."""
     await eraser.erase_all(owner_uid=user.uid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,17 +7,19 @@ from app.api.deps import (
     CatalogDep,
     ModelsDep,
     NotifierDep,
+    PhotosDep,
     SettingsDep,
     StoreDep,
     SubmitterDep,
     UploadingUser,
+    UploadsDep,
 )
 from app.api.openapi import error_responses
 from app.api.params import IdempotencyKeyHeader, SyncWait
-from app.api.routes.results import result_path
+from app.api.routes.results import owner_result, result_path
 from app.api.schemas import TaskAccepted, TaskResult
-from app.catalog.matching import products_for
 from app.core.errors import APIError
+from app.storage.uploads import DirectUploadRequest
 from app.tasks.photos import checked_photo
 from app.tasks.upload_form import OPENAPI_BODY, read_upload
 from app.tasks.waiter import wait_for_result
@@ -27,15 +29,18 @@ router = APIRouter(tags=["predictions"])
 _ERRORS = error_responses(
     {
         401: "Missing or invalid Firebase ID token (or App Check token, when required).",
-        413: "Body, file, form field or image dimensions over the limit.",
-        415: "Not a JPEG, PNG, WebP or HEIC/HEIF image.",
-        422: "Empty or corrupt image, no `image` file part, malformed form, a `model` the "
-        "server does not serve (`unknown_model`), or an `Idempotency-Key` already used with a "
-        "different photo or model.",
+        404: "`upload_not_found`: the `upload_id` is unknown, expired or another user's.",
+        413: "Body, file, form field or image dimensions over the limit; or a direct upload "
+        "larger than declared or allowed (the object is deleted).",
+        415: "Not a JPEG, PNG, WebP or HEIC/HEIF image (a direct upload's object is deleted).",
+        422: "Empty or corrupt image, neither `image` nor `upload_id` (or both: "
+        "`image_and_upload_id`), nothing PUT yet for the `upload_id` (`upload_incomplete`), "
+        "malformed form, a `model` the server does not serve (`unknown_model`), or an "
+        "`Idempotency-Key` already used with a different photo or model.",
         429: "Too many uploads by this user; retry after `Retry-After` seconds.",
-        503: "Broker, result store or token verification unavailable, the task queue is "
-        "full (`queue_full`), or the default model unavailable; retry after `Retry-After` "
-        "seconds.",
+        503: "Broker, result store, photo store (`object_store_unavailable`) or token "
+        "verification unavailable, the task queue is full (`queue_full`), or the default model "
+        "unavailable; retry after `Retry-After` seconds.",
     },
     {
         422: (
@@ -83,6 +88,8 @@ async def create_prediction(
     store: StoreDep,
     catalog: CatalogDep,
     notifier: NotifierDep,
+    photos: PhotosDep,
+    uploads: UploadsDep,
     wait: SyncWait = 0.0,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskAccepted | JSONResponse:
@@ -94,13 +101,21 @@ async def create_prediction(
         max_field_bytes=settings.max_form_field_bytes,
     )
     model = models.for_upload(upload.model)  # 422 unknown_model: nothing is queued
-    photo = checked_photo(
-        upload.image,
-        max_pixels=settings.max_image_pixels,
-        model=model.name,
-        fcm_token=upload.fcm_token,
-    )
-    submission = await submitter.submit(photo, owner_uid=user.uid, idempotency_key=idempotency_key)
+    if upload.upload_id is not None:  # the photo is in the store already
+        direct = DirectUploadRequest(upload.upload_id, model=model.name, fcm_token=upload.fcm_token)
+        submission = await uploads.submit(
+            direct, owner_uid=user.uid, idempotency_key=idempotency_key
+        )
+    else:
+        photo = checked_photo(
+            upload.image,
+            max_pixels=settings.max_image_pixels,
+            model=model.name,
+            fcm_token=upload.fcm_token,
+        )
+        submission = await submitter.submit(
+            photo, owner_uid=user.uid, idempotency_key=idempotency_key
+        )
     result_url = result_path(request, submission.task_id)
     response.headers["Location"] = result_url
     if submission.replayed:
@@ -110,7 +125,7 @@ async def create_prediction(
             store, notifier, submission.task_id, owner_uid=user.uid, wait_seconds=wait_seconds
         )
         if record is not None and record.owner_uid == user.uid and record.is_terminal:
-            result = TaskResult.from_record(record, await products_for(record, catalog))
+            result = await owner_result(record, catalog, photos)
             return JSONResponse(
                 result.model_dump(mode="json"),
                 status_code=200,

@@ -10,6 +10,7 @@ from app.api.deps import (
     CatalogDep,
     EraserDep,
     NotifierDep,
+    PhotosDep,
     PollingUser,
     SettingsDep,
     StoreDep,
@@ -18,12 +19,22 @@ from app.api.openapi import error_responses
 from app.api.params import LongPollWait
 from app.api.schemas import TaskNotReady, TaskResult
 from app.catalog.matching import products_for
+from app.catalog.service import Catalog
 from app.core.errors import APIError
+from app.storage.photos import PhotoStore
 from app.tasks.waiter import wait_for_result
-from contracts.results import TaskStatus
+from contracts.results import TaskRecord, TaskStatus
 
 router = APIRouter(tags=["predictions"])
 RESULT_PATH = "/result/{task_id}"
+
+
+async def owner_result(record: TaskRecord, catalog: Catalog, photos: PhotoStore) -> TaskResult:
+    """The body of a terminal result for its owner, as every route answers it: the record,
+    its products and presigned links to its images."""
+    return TaskResult.from_record(
+        record, await products_for(record, catalog), photos.result_images(record.images)
+    )
 
 
 def result_path(request: Request, task_id: str) -> str:
@@ -73,6 +84,7 @@ async def get_result(
     store: StoreDep,
     catalog: CatalogDep,
     notifier: NotifierDep,
+    photos: PhotosDep,
     wait: LongPollWait = 0.0,
 ) -> TaskResult | JSONResponse:
     key = str(task_id)
@@ -96,11 +108,13 @@ async def get_result(
             status_code=404,
             headers={"Retry-After": str(settings.poll_retry_after_seconds)},
         )
-    return TaskResult.from_record(record, await products_for(record, catalog))
+    return await owner_result(record, catalog, photos)
 
 
 _DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    204: {"description": "Deleted: the result, its pending marker and its history row."},
+    204: {
+        "description": "Deleted: the result, its pending marker, its history row and its images."
+    },
     **error_responses(
         {
             401: "Missing or invalid Firebase ID token (or App Check token, when required).",
@@ -124,7 +138,8 @@ _DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 async def delete_result(task_id: uuid.UUID, user: PollingUser, eraser: EraserDep) -> Response:
     """A task still queued is never run (the worker skips it, no result is stored); a
-    finished one is deleted at once, with its history row. Afterwards `GET` answers 404."""
+    finished one is deleted at once, with its history row and its images. Afterwards `GET`
+    answers 404."""
     if not await eraser.erase_task(str(task_id), owner_uid=user.uid):
         raise APIError(404, "not_found", "no such task")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

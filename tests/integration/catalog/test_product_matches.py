@@ -114,6 +114,7 @@ def test_a_gateway_started_without_its_database_serves_everything_else(
         assert ready["checks"] == {
             "rabbitmq": "ok",
             "redis": "ok",
+            "object_store": "ok",
             "mariadb": "down: no connection",
         }
         for path in ("/products/search?q=mug", "/products/1", "/categories"):

@@ -73,6 +73,6 @@ def test_probes_need_no_token(stack: Stack) -> None:
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"rabbitmq": "ok", "redis": "ok", "mariadb": "ok"},
+        "checks": {"rabbitmq": "ok", "redis": "ok", "object_store": "ok", "mariadb": "ok"},
     }
     assert httpx.get(f"{stack.base_url}/openapi.json").status_code == 200

@@ -5,7 +5,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.support.client import auth
+from tests.support.client import auth, stable_result
 from tools.devstack import Stack, queue_counts
 from tools.devstack.emulator import SignedInUser
 
@@ -32,14 +32,16 @@ def test_a_result_ready_in_time_is_the_answer(
     assert body["predictions"][0]["label"] == "espresso"
     assert body["products"], "the synchronous answer carries the product matches"
     assert response.headers["Location"] == f"/result/{body['task_id']}"
-    # The same body as GET /result, products included (timings are the stored ones too).
+    # The same body as GET /result, products and image links included (timings are the
+    # stored ones too; the links are signed per read).
     polled = httpx.get(
         f"{catalog_stack.base_url}{response.headers['Location']}",
         headers=auth(user.id_token),
         timeout=10,
     )
     assert polled.status_code == 200
-    assert polled.json() == body
+    assert stable_result(polled.json()) == stable_result(body)
+    assert body["images"]["processed_url"], "with links to the photo and what the model saw"
 
 
 def test_an_idempotent_replay_with_wait_answers_the_same_result(

@@ -48,6 +48,7 @@ def test_broker_outage_and_recovery(
         assert _ready(private_stack).json()["checks"] == {
             "rabbitmq": "down: not connected",
             "redis": "ok",
+            "object_store": "ok",
             "mariadb": "ok",
         }
         for _ in range(3):

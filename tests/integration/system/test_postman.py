@@ -92,3 +92,10 @@ def test_a_failing_assertion_fails_the_newman_run(
     failures = _failed_assertions(report)
     assert any("200 ready" in failure for failure in failures), failures
     assert any("202 queued" in failure for failure in failures), failures
+
+
+def test_the_collection_declares_the_size_of_the_photo_it_puts() -> None:
+    """The direct upload signs the exact size; the collection's variable must be the file's."""
+    collection = json.loads(COLLECTION.read_text())
+    declared = {v["key"]: v["value"] for v in collection["variable"]}["catJpegBytes"]
+    assert int(declared) == (POSTMAN_DIR / "files" / "cat.jpg").stat().st_size

@@ -18,7 +18,14 @@ from tools.devstack.emulator import SignedInUser
 
 GATEWAY, WORKER = "snapmatch-gateway", "snapmatch-worker"
 SERVER, CONSUMER, PRODUCER = 2, 5, 4  # opentelemetry.proto Span.SpanKind
-WORKER_STAGES = ("preprocess", "inference", "store result", "notify")
+WORKER_STAGES = (
+    "fetch image",
+    "preprocess",
+    "inference",
+    "store images",
+    "store result",
+    "notify",
+)
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +98,10 @@ def test_an_upload_is_one_trace_from_the_client_to_the_worker(
     assert queue_wait.start_ns <= queue_wait.end_ns <= process.start_ns
     stages = [_one(spans, name, WORKER) for name in WORKER_STAGES]
     assert all(stage.parent_id == process.span_id for stage in stages)
-    preprocess, inference, store, notify = stages
-    assert preprocess.end_ns <= inference.start_ns and inference.end_ns <= store.start_ns
+    fetch, preprocess, inference, images, store, notify = stages
+    assert fetch.end_ns <= preprocess.start_ns
+    assert preprocess.end_ns <= inference.start_ns and inference.end_ns <= images.start_ns
+    assert images.end_ns <= store.start_ns
     assert store.end_ns <= notify.start_ns <= process.end_ns
 
     # Redis commands appear where they run: reserving the task, storing its result.

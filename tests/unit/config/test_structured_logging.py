@@ -2,6 +2,7 @@
 
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ def json_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    logging.captureWarnings(False)
     structlog.reset_defaults()
 
 
@@ -48,3 +50,17 @@ def test_a_uid_is_hashed_stably_and_not_reversibly_shown() -> None:
     assert hash_uid("alice") == hash_uid("alice")
     assert hash_uid("alice") != hash_uid("bob")
     assert len(hash_uid("alice")) == 16 and "alice" not in hash_uid("alice")
+
+
+def test_a_python_warning_is_a_json_line_too(
+    json_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("INFO", process="gateway")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn(
+            "coroutine 'Connection.close' was never awaited", RuntimeWarning, stacklevel=1
+        )
+    (line,) = _lines(capsys.readouterr().err)
+    assert line["logger"] == "py.warnings" and line["level"] == "warning"
+    assert "never awaited" in str(line["event"]) and line["process"] == "gateway"

@@ -7,6 +7,8 @@ from tools.bench.sections import (
     LIFECYCLE_START,
     PAGE_END,
     PAGE_START,
+    STORAGE_END,
+    STORAGE_START,
     keep_page_section,
     with_marked_section,
     with_page_section,
@@ -36,6 +38,25 @@ def test_without_a_page_section_the_report_is_unchanged(tmp_path: Path) -> None:
     assert keep_page_section(tmp_path / "missing.md", fresh) == fresh
     (tmp_path / "plain.md").write_text("# Benchmarks\n\nno page numbers yet\n")
     assert keep_page_section(tmp_path / "plain.md", fresh) == fresh
+
+
+def test_a_rewritten_report_keeps_the_claim_check_section_too(tmp_path: Path) -> None:
+    storage = f"{STORAGE_START}\n## Claim check\n\n| a | b |\n{STORAGE_END}"
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text(with_page_section(f"# Benchmarks\n\nstale numbers\n\n{storage}\n", SECTION))
+    fresh = "# Benchmarks\n\nnew numbers\n"
+    kept = keep_page_section(out, fresh)
+    assert kept.startswith(fresh.rstrip("\n"))
+    assert storage in kept and SECTION in kept
+    assert "stale numbers" not in kept
+
+
+def test_the_claim_check_section_is_replaced_in_place() -> None:
+    report = f"# Benchmarks\n\n{STORAGE_START}\nfirst\n{STORAGE_END}\n\ntail\n"
+    newer = f"{STORAGE_START}\nsecond\n{STORAGE_END}"
+    assert with_marked_section(report, newer, STORAGE_START, STORAGE_END) == (
+        f"# Benchmarks\n\n{newer}\n\ntail\n"
+    )
 
 
 def test_a_rewritten_report_keeps_the_lifecycle_section_too(tmp_path: Path) -> None:

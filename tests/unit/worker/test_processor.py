@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from PIL import Image
 
-from contracts.results import FailureCode, Prediction, TaskRecord, TaskStatus
+from config.object_store import ObjectNotFoundError, ObjectStoreUnavailableError
+from contracts.results import FailureCode, Prediction, StoredImages, TaskRecord, TaskStatus
 from contracts.task_pb2 import TaskMessage
 from tests.support.tiny_models import model_entry
 from worker.inference.cache import ModelUnavailableError
@@ -33,6 +35,7 @@ class ScriptedClassifier:
             predictions=[Prediction(class_id=967, label="espresso", confidence=0.75)],
             preprocess_ms=3.0,
             inference_ms=4.0,
+            model_input=Image.new("RGB", (224, 224), (40, 20, 10)),
         )
 
 
@@ -56,6 +59,41 @@ class OneModel:
                 model_entry(name, self.classifier.version), self.unavailable
             )
         yield self.classifier
+
+
+class MemoryImages:
+    """The photo bucket as a dict; ``down`` makes every call fail like an unreachable store."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.down = False
+
+    def photo(self, task: TaskMessage) -> bytes:
+        if self.down:
+            raise ObjectStoreUnavailableError("connection refused")
+        if task.WhichOneof("image_source") == "image_key":
+            if task.image_key not in self.objects:
+                raise ObjectNotFoundError(task.image_key)
+            return self.objects[task.image_key]
+        return task.image
+
+    def stored_by_gateway(self, task: TaskMessage) -> StoredImages | None:
+        return (
+            StoredImages(original_key=f"{task.task_id}/original") if task.original_stored else None
+        )
+
+    def keep(
+        self, task: TaskMessage, photo: bytes, model_input: Image.Image | None
+    ) -> StoredImages:
+        if self.down:
+            raise ObjectStoreUnavailableError("connection refused")
+        original = f"{task.task_id}/original"
+        self.objects[original] = photo
+        if model_input is None:
+            return StoredImages(original_key=original)
+        processed = f"{task.task_id}/processed.png"
+        self.objects[processed] = model_input.tobytes()
+        return StoredImages(original_key=original, processed_key=processed)
 
 
 class MemoryStore:
@@ -97,7 +135,7 @@ LIMIT = 5  # deliveries 0..5 happen; the sixth return dead-letters the message
 
 
 def _processor(classifier: ScriptedClassifier, store: MemoryStore) -> TaskProcessor:
-    return TaskProcessor(OneModel(classifier), store, delivery_limit=LIMIT)
+    return TaskProcessor(OneModel(classifier), store, MemoryImages(), delivery_limit=LIMIT)
 
 
 def test_a_task_is_classified_and_stored_as_done() -> None:
@@ -252,7 +290,7 @@ def test_an_unknown_model_fails() -> None:
 
 def test_the_task_runs_the_model_it_names_and_the_result_names_its_version() -> None:
     store, models = MemoryStore(), OneModel(ScriptedClassifier())
-    TaskProcessor(models, store, delivery_limit=LIMIT).handle(
+    TaskProcessor(models, store, MemoryImages(), delivery_limit=LIMIT).handle(
         Delivery(_message(model="efficientnet-lite0"), 0)
     )
     assert models.requested == ["efficientnet-lite0"]
@@ -264,7 +302,9 @@ def test_the_task_runs_the_model_it_names_and_the_result_names_its_version() -> 
 def test_a_model_that_cannot_load_fails_its_task_with_a_clear_code() -> None:
     store, classifier = MemoryStore(), ScriptedClassifier()
     models = OneModel(classifier, unavailable="onnxruntime: protobuf parsing failed")
-    outcome = TaskProcessor(models, store, delivery_limit=LIMIT).handle(Delivery(_message(), 0))
+    outcome = TaskProcessor(models, store, MemoryImages(), delivery_limit=LIMIT).handle(
+        Delivery(_message(), 0)
+    )
     assert outcome is Outcome.STORED
     record = store.records["t-1"]
     assert record.status is TaskStatus.FAILED
@@ -290,6 +330,65 @@ def test_store_errors_propagate_so_the_message_is_not_acked() -> None:
 
     with pytest.raises(ConnectionError):
         _processor(ScriptedClassifier(), BrokenStore()).handle(Delivery(_message(), 0))
+
+
+# --- the photo bucket ------------------------------------------------------------------------
+
+
+def _claim_checked(task_id: str = "t-9") -> bytes:
+    task = TaskMessage.FromString(_message(task_id))
+    task.image_key = f"{task_id}/original"  # replaces the inline bytes (one of the oneof)
+    task.original_stored = True
+    return task.SerializeToString()
+
+
+def _with_images(images: MemoryImages) -> tuple[TaskProcessor, MemoryStore]:
+    store = MemoryStore()
+    processor = TaskProcessor(OneModel(ScriptedClassifier()), store, images, delivery_limit=LIMIT)
+    return processor, store
+
+
+def test_a_done_record_names_the_original_and_the_processed_image() -> None:
+    images = MemoryImages()
+    images.objects["t-9/original"] = b"jpeg bytes"
+    processor, store = _with_images(images)
+    assert processor.handle(Delivery(_claim_checked(), 0)) is Outcome.STORED
+    record = store.records["t-9"]
+    assert record.status is TaskStatus.DONE
+    assert record.images == StoredImages(
+        original_key="t-9/original", processed_key="t-9/processed.png"
+    )
+    assert len(images.objects["t-9/processed.png"]) == 224 * 224 * 3
+
+
+def test_an_unreachable_store_returns_the_task_to_the_queue_before_its_last_delivery() -> None:
+    images = MemoryImages()
+    images.down = True
+    processor, store = _with_images(images)
+    with pytest.raises(ObjectStoreUnavailableError):
+        processor.handle(Delivery(_claim_checked(), LIMIT - 1))
+    assert "t-9" not in store.records
+
+
+def test_an_unreachable_store_fails_the_task_on_its_last_delivery() -> None:
+    images = MemoryImages()
+    images.down = True
+    processor, store = _with_images(images)
+    assert processor.handle(Delivery(_claim_checked(), LIMIT)) is Outcome.STORED
+    record = store.records["t-9"]
+    assert record.status is TaskStatus.FAILED
+    assert record.error is not None
+    assert record.error.code is FailureCode.OBJECT_STORE_UNAVAILABLE
+    assert record.images == StoredImages(original_key="t-9/original")
+
+
+def test_a_photo_deleted_before_its_turn_fails_as_missing_without_retrying() -> None:
+    processor, store = _with_images(MemoryImages())  # nothing stored under the key
+    assert processor.handle(Delivery(_claim_checked(), 0)) is Outcome.STORED
+    record = store.records["t-9"]
+    assert record.error is not None
+    assert record.error.code is FailureCode.IMAGE_MISSING
+    assert record.images is None
 
 
 def test_a_deleted_task_is_skipped_without_running_the_model() -> None:

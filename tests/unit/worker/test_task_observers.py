@@ -5,7 +5,13 @@ import pytest
 
 from contracts.results import TaskRecord, TaskStatus
 from contracts.task_pb2 import TaskMessage
-from tests.unit.worker.test_processor import MemoryStore, OneModel, ScriptedClassifier, _message
+from tests.unit.worker.test_processor import (
+    MemoryImages,
+    MemoryStore,
+    OneModel,
+    ScriptedClassifier,
+    _message,
+)
 from worker.inference.preprocess import UndecodableImageError
 from worker.metrics import WorkerMetrics
 from worker.processor import Delivery, Outcome, TaskProcessor
@@ -27,7 +33,11 @@ class BrokenObserver:
 def test_observers_hear_of_each_stored_result_once() -> None:
     observer = RecordingObserver()
     processor = TaskProcessor(
-        OneModel(ScriptedClassifier()), MemoryStore(), delivery_limit=5, observers=[observer]
+        OneModel(ScriptedClassifier()),
+        MemoryStore(),
+        MemoryImages(),
+        delivery_limit=5,
+        observers=[observer],
     )
     processor.handle(Delivery(_message("t-1"), 0))
     processor.handle(Delivery(_message("t-1"), 1))  # redelivery: no second notification
@@ -40,6 +50,7 @@ def test_a_failing_observer_does_not_change_the_stored_result() -> None:
     processor = TaskProcessor(
         OneModel(ScriptedClassifier()),
         store,
+        MemoryImages(),
         delivery_limit=5,
         observers=[BrokenObserver(), recorder],
     )
@@ -56,11 +67,16 @@ def _sample(metrics: WorkerMetrics, name: str, labels: dict[str, str] | None = N
 def test_worker_metrics_count_statuses_and_observe_stage_timings() -> None:
     metrics = WorkerMetrics()
     ok = TaskProcessor(
-        OneModel(ScriptedClassifier()), MemoryStore(), delivery_limit=5, observers=[metrics]
+        OneModel(ScriptedClassifier()),
+        MemoryStore(),
+        MemoryImages(),
+        delivery_limit=5,
+        observers=[metrics],
     )
     bad = TaskProcessor(
         OneModel(ScriptedClassifier(UndecodableImageError("truncated"))),
         MemoryStore(),
+        MemoryImages(),
         delivery_limit=5,
         observers=[metrics],
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from contracts.results import Prediction
 from worker.inference.batching import MicroBatcher
@@ -44,6 +45,9 @@ class EchoModel:
     def rank(self, logits: np.ndarray[Any, Any]) -> list[Prediction]:
         index = int(np.argmax(logits))
         return [Prediction(class_id=index, label=str(index), confidence=1.0)]
+
+    def input_image(self, tensor: np.ndarray[Any, np.dtype[np.float32]]) -> Image.Image:
+        return Image.new("RGB", (2, 2), (int(tensor[0, 0, 0, 0]),) * 3)
 
 
 def _classify_concurrently(batcher: MicroBatcher, inputs: list[bytes]) -> dict[bytes, object]:

@@ -246,3 +246,31 @@ def test_pillow_decompression_bomb_error_is_rejected(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10_000 px > 2 * limit -> error
     with pytest.raises(ImageTooLargeError):
         preprocess(data)
+
+
+@pytest.mark.parametrize("spec", [LITE0, LITE2], ids=["lite0", "lite2"])
+def test_the_model_input_turns_back_into_the_exact_picture_it_was_made_from(
+    spec: Preprocessing,
+) -> None:
+    """The processed image the worker stores is the model's input, pixel for pixel."""
+    crop = Image.fromarray(random_rgb(spec.crop.height, spec.crop.width, seed=3))
+    picture = pipeline.to_image(pipeline.to_tensor(crop, spec), spec)
+    assert picture.mode == "RGB"
+    assert picture.size == (spec.crop.width, spec.crop.height)
+    assert np.array_equal(np.asarray(picture), np.asarray(crop))
+
+
+def test_the_stored_model_input_of_a_rotated_photo_is_upright_and_cropped() -> None:
+    """EXIF rotation, resize and crop are all in it: a tall photo stored sideways comes out
+    as the centre of the upright picture."""
+    upright = np.zeros((600, 400, 3), dtype=np.uint8)
+    upright[:300] = (255, 0, 0)  # red top half, blue bottom half
+    upright[300:] = (0, 0, 255)
+    sideways = Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    data = encode(sideways, "PNG", exif=exif.tobytes())
+    picture = np.asarray(pipeline.to_image(preprocess(data), LITE0))
+    assert picture.shape == (224, 224, 3)
+    assert tuple(picture[5, 112]) == (255, 0, 0)
+    assert tuple(picture[218, 112]) == (0, 0, 255)
