@@ -61,7 +61,7 @@ _ANSWER_HEADERS = ("Location", "Idempotent-Replayed")
         200: {
             "model": TaskResult,
             "description": "With `wait`: the task finished in time; the same body as "
-            "`GET /result/{task_id}`, products included.",
+            "`GET /result/{task_id}`, products and image links included.",
         },
         202: {
             "description": "Queued; poll `result_url` (also in the `Location` header).",
