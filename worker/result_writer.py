@@ -59,7 +59,6 @@ class ResultWriter:
         self._redis = _client(
             settings, socket_timeout=_TIMEOUT_SECONDS, socket_connect_timeout=_TIMEOUT_SECONDS
         )
-        self._store = self._redis.register_script(_STORE)
 
     def get(self, task_id: str) -> TaskRecord | None:
         raw = self._redis.get(task_key(task_id))
@@ -76,17 +75,20 @@ class ResultWriter:
         """
         stored = record.to_json()
         pipe = self._redis.pipeline(transaction=False)
-        self._store(
-            keys=[task_key(record.task_id), cancelled_key(record.task_id), self._events],
-            args=[
-                stored,
-                self._ttl,
-                result_announcement(record.task_id, stored),
-                EVENTS_MAX_LENGTH,
-                RESULT_CHANNEL,
-                EVENT_RECORD_FIELD,
-            ],
-            client=pipe,
+        # EVAL with the script's text, not a registered Script: redis-py checks a pipeline's
+        # registered scripts with a SCRIPT EXISTS round trip before every execute.
+        pipe.eval(
+            _STORE,
+            3,
+            task_key(record.task_id),
+            cancelled_key(record.task_id),
+            self._events,
+            stored,
+            self._ttl,
+            result_announcement(record.task_id, stored),
+            EVENTS_MAX_LENGTH,
+            RESULT_CHANNEL,
+            EVENT_RECORD_FIELD,
         )
         return bool(self._confirm_replicated(pipe, record.task_id)[0])
 
