@@ -1,7 +1,6 @@
 """POST /predict/batch and GET /batches/{batch_id}: up to 10 photos in one request."""
 
 import asyncio
-import time
 import uuid
 from typing import Any
 
@@ -206,13 +205,15 @@ async def get_batch(
     if batch is None or batch.owner_uid != user.uid:
         body = BatchNotReady(batch_id=key, status="not_found", detail="no such batch, or expired")
         return JSONResponse(body.model_dump(), status_code=404)
-    deadline = _Deadline(min(wait, settings.result_wait_max_seconds))
-    records: list[TaskRecord | None] = []
-    for task_id in batch.task_ids:
-        record = await wait_for_result(
-            store, notifier, task_id, owner_uid=user.uid, wait_seconds=deadline.remaining()
+    # Every task waits at once, so the whole batch waits at most the one (capped) `wait`.
+    wait_seconds = min(wait, settings.result_wait_max_seconds)
+    fetched = await asyncio.gather(
+        *(
+            wait_for_result(store, notifier, t, owner_uid=user.uid, wait_seconds=wait_seconds)
+            for t in batch.task_ids
         )
-        records.append(record if record is not None and record.owner_uid == user.uid else None)
+    )
+    records = [r if r is not None and r.owner_uid == user.uid else None for r in fetched]
     pending = sum(1 for record in records if record is not None and not record.is_terminal)
     if pending:
         body = BatchNotReady(
@@ -235,13 +236,3 @@ async def get_batch(
         *(answer(t, r) for t, r in zip(batch.task_ids, records, strict=True))
     )
     return BatchResults(batch_id=key, results=list(results))
-
-
-class _Deadline:
-    """One wait shared by every task of a batch."""
-
-    def __init__(self, seconds: float) -> None:
-        self._end = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        return max(0.0, self._end - time.monotonic())
