@@ -86,16 +86,14 @@ async def running_services(settings: Settings, metrics: GatewayMetrics) -> Async
         stack.push_async_callback(history.close)
         history.start()
 
-        # Terminal-result events (history rows, webhooks) and webhook delivery: background
-        # tasks on a client of their own, whose reads may block.
+        # Terminal-result events (history rows, webhooks): a background task on a client of its
+        # own, whose reads block; webhook delivery makes short calls on the request client.
         events_redis = subscriber_client(settings)
         stack.push_async_callback(events_redis.aclose)
         outbox = None
         if settings.webhook_url is not None:
             outbox = WebhookOutbox(settings, events_redis)
-            webhook_redis = request_client(settings)
-            stack.push_async_callback(webhook_redis.aclose)
-            deliverer = WebhookDeliverer(settings, webhook_redis, metrics)
+            deliverer = WebhookDeliverer(settings, redis, metrics)
             stack.push_async_callback(deliverer.close)
             deliverer.start()
         events = ResultEventConsumer(
