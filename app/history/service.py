@@ -95,11 +95,17 @@ class TaskHistory:
         )
 
     async def task_ids(self, owner_uid: str) -> list[str]:
-        """Every task id the owner has a row for (rows past retention included)."""
+        """Every task id the owner has a row for (rows past retention included); none when
+        history is off."""
+        if not self.enabled:
+            return []
         return await self._run(lambda c: queries.owner_task_ids(c, owner_uid))
 
     # --- erasing ----------------------------------------------------------------------------
     async def delete(self, owner_uid: str, task_ids: list[str]) -> int:
+        """Delete the owner's rows of ``task_ids``; how many there were (0 when history is off)."""
+        if not self.enabled:
+            return 0
         return await self._run(lambda c: queries.delete_rows(c, owner_uid, task_ids))
 
     async def purge(self) -> int:

@@ -26,7 +26,7 @@ class TaskEraser:
         else's task is left alone). Raises ResultStoreUnavailableError, CatalogUnavailableError
         or ObjectStoreUnavailableError; repeating the call after any of them finishes the job."""
         found = await self._store.erase(task_id, owner_uid)
-        rows = await self._history.delete(owner_uid, [task_id]) if self._history.enabled else 0
+        rows = await self._history.delete(owner_uid, [task_id])
         images = await self._photos.delete_task_images(task_id=task_id, owner_uid=owner_uid)
         if found or rows or images:
             logger.info(
@@ -37,13 +37,11 @@ class TaskEraser:
     async def erase_all(self, *, owner_uid: str) -> int:
         """Delete every task of ``owner_uid`` ("delete my data"); how many were found."""
         task_ids = await self._store.owner_task_ids(owner_uid)
-        if self._history.enabled:
-            task_ids |= set(await self._history.task_ids(owner_uid))
+        task_ids |= set(await self._history.task_ids(owner_uid))
         erased = 0
         for task_id in sorted(task_ids):
             erased += await self._store.erase(task_id, owner_uid)
-        if self._history.enabled:
-            await self._history.delete(owner_uid, sorted(task_ids))
+        await self._history.delete(owner_uid, sorted(task_ids))
         images = await self._photos.delete_owner_images(owner_uid=owner_uid)
         logger.info(
             "all tasks of a user deleted", tasks=len(task_ids), records=erased, images=images
