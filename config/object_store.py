@@ -98,9 +98,12 @@ class ObjectStore:
         self.bucket = settings.object_store_bucket
         self._client = _client(settings, settings.object_store_endpoint_url)
         self._probe = _client(settings, settings.object_store_endpoint_url, probe=True)
-        # Presigning is local computation; the URLs must name the host phones can reach.
-        self._signer = _client(
-            settings, settings.object_store_public_url or settings.object_store_endpoint_url
+        # Presigning is local computation; the URLs must name the host phones can reach (the
+        # endpoint itself unless a public URL is set).
+        self._signer = (
+            _client(settings, settings.object_store_public_url)
+            if settings.object_store_public_url
+            else self._client
         )
 
     def _call(self, method: str, **kwargs: Any) -> Any:
@@ -212,7 +215,7 @@ class ObjectStore:
         rules, so there the purge job (``python -m app.storage purge``) does the expiry alone.
         """
         try:
-            self._call("head_bucket")
+            self.check_bucket()
         except ObjectNotFoundError:
             try:
                 self._call("create_bucket")

@@ -129,7 +129,7 @@ _DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.delete(
-    "/result/{task_id}",
+    RESULT_PATH,
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=_DELETE_RESPONSES,
